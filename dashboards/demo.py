@@ -1,0 +1,236 @@
+"""Demo data: two organizations with a year of plausible answers."""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+from django.utils import timezone
+
+from responses.models import Channel, Respondent, Response
+from surveys.models import DEFAULT_QUESTIONS, Survey, SurveyKind
+from tenants.context import tenant_context
+from tenants.models import Membership, Organization, Role
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed to the developer on purpose
+
+FIRST = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "David",
+    "Emma",
+    "Farid",
+    "Gabriel",
+    "Hana",
+    "Inès",
+    "Jonas",
+    "Karim",
+    "Léa",
+    "Marta",
+    "Noah",
+    "Olivia",
+    "Pierre",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Théo",
+]
+LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Schmidt",
+    "Smith",
+    "Garcia",
+    "Rossi",
+    "Nguyen",
+    "Lefebvre",
+    "Müller",
+    "Brown",
+    "Moreau",
+    "Laurent",
+    "Weber",
+    "Fournier",
+    "Taylor",
+]
+COMMENTS = {
+    "en": {
+        "promoter": [
+            "Love how simple it is.",
+            "Support answered in minutes, impressive.",
+            "Saves my team hours every week.",
+            "The new reports are great.",
+        ],
+        "passive": [
+            "Good overall, a bit pricey.",
+            "Does the job; the mobile app lags.",
+            "Fine, but onboarding took a while.",
+        ],
+        "detractor": [
+            "Too slow lately, pages take ages to load.",
+            "Support never answered my ticket.",
+            "Pricing went up without notice.",
+            "Missing an export to Excel.",
+        ],
+    },
+    "fr": {
+        "promoter": [
+            "Très simple à utiliser, bravo.",
+            "Le support répond vite, merci !",
+            "Un gain de temps énorme pour l'équipe.",
+        ],
+        "passive": ["Bien, mais un peu cher.", "Correct, l'application mobile est lente."],
+        "detractor": [
+            "Trop lent ces derniers temps.",
+            "Le support ne répond pas.",
+            "Les prix ont augmenté sans prévenir.",
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    slug: str
+    name: str
+    surveys: tuple[tuple[str, str, float], ...]  # name, kind, share of answers
+    base_mood: float  # shifts the score mix: higher, happier
+    drift: float  # mood change over the year, so the trend moves
+
+
+DEMO_ORGS = (
+    DemoOrg(
+        "acme",
+        "Acme Corp",
+        (
+            ("Product NPS", SurveyKind.CUSTOMER, 0.6),
+            ("Employee pulse", SurveyKind.EMPLOYEE, 0.25),
+            ("Partner NPS", SurveyKind.PARTNER, 0.15),
+        ),
+        0.55,
+        0.25,
+    ),
+    DemoOrg(
+        "globex",
+        "Globex",
+        (
+            ("Customer NPS", SurveyKind.CUSTOMER, 0.7),
+            ("Support follow-up", SurveyKind.CUSTOMER, 0.3),
+        ),
+        0.35,
+        -0.1,
+    ),
+)
+
+
+def _user(email: str) -> AbstractUser:
+    user, created = get_user_model().objects.get_or_create(
+        username=email, defaults={"email": email}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _score(rng: random.Random, mood: float) -> int:
+    roll = rng.random()
+    if roll < mood:
+        return rng.choice([9, 10, 10])
+    if roll < mood + 0.3:
+        return rng.choice([7, 8])
+    return rng.choice([0, 2, 3, 4, 5, 5, 6, 6, 6])
+
+
+def seed(*, responses_per_org: int = 10_000) -> list[Organization]:
+    analyst = _user("analyst@acme.test")
+    organizations = []
+    for spec in DEMO_ORGS:
+        owner = _user(f"owner@{spec.slug}.test")
+        organization, _ = Organization.objects.get_or_create(
+            slug=spec.slug, defaults={"name": spec.name}
+        )
+        Membership.objects.get_or_create(
+            organization=organization, user=owner, defaults={"role": Role.OWNER}
+        )
+        role = Role.ADMIN if spec.slug == "acme" else Role.VIEWER
+        Membership.objects.get_or_create(
+            organization=organization, user=analyst, defaults={"role": role}
+        )
+        with tenant_context(organization), transaction.atomic():
+            _seed_org(organization, spec, responses_per_org)
+        organizations.append(organization)
+    return organizations
+
+
+def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
+    surveys = []
+    for name, kind, share in spec.surveys:
+        survey, _ = Survey.objects.get_or_create(
+            organization=organization,
+            name=name,
+            defaults={"kind": kind, "question": DEFAULT_QUESTIONS[SurveyKind(kind)]},
+        )
+        surveys.append((survey, share))
+    missing = wanted - Response.objects.count()
+    if missing <= 0:
+        return
+    rng = random.Random(f"{spec.slug}-{wanted - missing}")  # noqa: S311 - demo data, not crypto
+    people = _respondents(organization, rng, max(wanted // 4, 1))
+    now = timezone.now()
+    rows = []
+    for _ in range(missing):
+        age_days = rng.random() * 365
+        mood = spec.base_mood + spec.drift * (0.5 - age_days / 365)
+        score = _score(rng, mood)
+        person = rng.choice(people)
+        language = person.traits["language"]
+        comment = ""
+        if rng.random() < 0.4:
+            kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            comment = rng.choice(COMMENTS[language][kind])
+        survey = rng.choices([s for s, _ in surveys], weights=[w for _, w in surveys])[0]
+        rows.append(
+            Response(
+                organization=organization,
+                survey=survey,
+                respondent=person,
+                score=score,
+                comment=comment,
+                language=language,
+                created_at=now - timedelta(days=age_days),
+                channel=rng.choice([Channel.WIDGET, Channel.WIDGET, Channel.LINK, Channel.EMAIL]),
+            )
+        )
+    Response.objects.bulk_create(rows, batch_size=2000)
+
+
+def _respondents(organization: Organization, rng: random.Random, count: int) -> list[Respondent]:
+    existing = {
+        r.external_id: r for r in Respondent.objects.filter(external_id__startswith="demo-")
+    }
+    new = []
+    for i in range(count):
+        external_id = f"demo-{i}"
+        if external_id in existing:
+            continue
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        new.append(
+            Respondent(
+                organization=organization,
+                external_id=external_id,
+                name=f"{first} {last}",
+                email=f"{first}.{last}.{i}@example.com".lower(),
+                profile_url=f"https://app.{organization.slug}.test/users/{i}",
+                traits={
+                    "plan": rng.choice(["free", "pro", "pro", "enterprise"]),
+                    "country": rng.choice(["US", "FR", "DE", "GB"]),
+                    "language": rng.choice(["en", "en", "fr"]),
+                },
+            )
+        )
+    Respondent.objects.bulk_create(new, batch_size=2000)
+    return list(Respondent.objects.filter(external_id__startswith="demo-"))

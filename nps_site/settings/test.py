@@ -1,0 +1,45 @@
+"""Test settings: Postgres and Redis when configured or found on localhost.
+
+`DATABASE_URL` / `REDIS_URL` unset means "use the local server if one answers";
+set to an empty string means "embedded" (SQLite, local-memory cache).
+"""
+
+import os
+import socket
+
+# Tests run in development mode whatever the shell says.
+os.environ.setdefault("DEBUG", "1")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ:
+    os.environ["DATABASE_URL"] = (
+        "postgres://postgres@127.0.0.1:5432/nps"
+        if _answers("127.0.0.1", 5432)
+        else "sqlite:///:memory:"
+    )
+elif not os.environ["DATABASE_URL"]:
+    os.environ["DATABASE_URL"] = "sqlite:///:memory:"
+
+if "REDIS_URL" not in os.environ:
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15" if _answers("127.0.0.1", 6379) else ""
+
+from .base import *  # noqa: E402, F403
+from .base import CACHES, DATABASES, REDIS_URL  # noqa: E402
+
+USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+USES_REDIS = bool(REDIS_URL)
+if USES_REDIS:
+    CACHES["default"]["KEY_PREFIX"] = f"nps-test-{os.getpid()}"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,59 @@
+"""The NPS arithmetic, exact and in one place (formulas: docs/ARCHITECTURE.md)."""
+
+import math
+from dataclasses import dataclass
+
+Z_95 = 1.96
+
+
+def category(score: int) -> str:
+    if score >= 9:
+        return "promoter"
+    if score >= 7:
+        return "passive"
+    return "detractor"
+
+
+@dataclass(frozen=True)
+class NpsSummary:
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def total(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    def percent(self, count: int) -> float:
+        return 100.0 * count / self.total if self.total else 0.0
+
+    @property
+    def nps(self) -> float | None:
+        if not self.total:
+            return None
+        return self.percent(self.promoters) - self.percent(self.detractors)
+
+    @property
+    def standard_error(self) -> float | None:
+        """Each answer scores +1/0/−1; SE of their mean, in NPS points."""
+        if not self.total:
+            return None
+        p, d = self.promoters / self.total, self.detractors / self.total
+        variance = ((p + d) - (p - d) ** 2) / self.total
+        return 100.0 * math.sqrt(variance)
+
+    @property
+    def margin_of_error(self) -> float | None:
+        se = self.standard_error
+        return None if se is None else Z_95 * se
+
+
+def change_z(current: NpsSummary, previous: NpsSummary) -> float | None:
+    """z of the change between two periods; |z| ≥ 1.96 is significant at 95 %."""
+    if current.nps is None or previous.nps is None:
+        return None
+    se1, se2 = current.standard_error or 0.0, previous.standard_error or 0.0
+    spread = math.sqrt(se1**2 + se2**2)
+    if spread == 0:
+        return None
+    return (current.nps - previous.nps) / spread

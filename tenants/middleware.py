@@ -1,0 +1,43 @@
+from collections.abc import Callable
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from .context import activate, deactivate
+from .selectors import membership_for
+
+View = Callable[..., HttpResponse]
+
+
+class TenantMiddleware:
+    """Every request starts with no tenant; `/o/<org_slug>/…` views get theirs.
+
+    The org comes from the URL and is granted only through a membership; anyone
+    else gets 404, exactly as for an org that does not exist. API views set the
+    tenant from their key (tenants.api_auth); the reset here clears either.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = activate(None)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate(token)
+
+    def process_view(
+        self, request: HttpRequest, view_func: View, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
+        slug = view_kwargs.get("org_slug")
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = membership_for(user=request.user, slug=slug)
+        request.membership = membership  # type: ignore[attr-defined]
+        request.organization = membership.organization  # type: ignore[attr-defined]
+        request.session["last_org"] = slug
+        activate(membership.organization)
+        return None

@@ -1,0 +1,82 @@
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from . import keys
+from .models import ApiKey, Invitation, Membership, Organization
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def organizations_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Organization]:
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def membership_for(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> Membership:
+    """The user's membership in the org named by `slug`; 404 when they have none.
+
+    Missing org and someone else's org answer the same, so slugs leak nothing.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__slug=slug)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def members_of(*, organization: Organization) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key`, or None. Runs before any tenant is known."""
+    prefix = keys.parse_prefix(raw_key)
+    if prefix is None:
+        return None
+    api_key = (
+        ApiKey.objects.unscoped()
+        .select_related("organization")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None or not keys.matches(raw_key, api_key.hashed_key):
+        return None
+    _touch(api_key)
+    return api_key
+
+
+def _touch(api_key: ApiKey) -> None:
+    # One write a minute at most, so a busy key does not turn reads into writes.
+    now = timezone.now()
+    last = api_key.last_used_at
+    if last is None or now - last >= LAST_USED_RESOLUTION:
+        ApiKey.objects.unscoped().filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """A pending, unexpired invitation; looked up by hash before any tenant is known."""
+    return (
+        Invitation.objects.unscoped()
+        .select_related("organization")
+        .filter(
+            token_hash=keys.hash_secret(token),
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )

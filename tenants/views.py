@@ -1,0 +1,181 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .decorators import require_role
+from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm, SignupForm
+from .models import ApiKey, Invitation, Membership, Role
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    orgs = selectors.organizations_for_user(user=request.user)
+    last = request.session.get("last_org")
+    if last and orgs.filter(slug=last).exists():
+        return redirect("dashboards:overview", org_slug=last)
+    if len(orgs) == 1:
+        return redirect("dashboards:overview", org_slug=orgs[0].slug)
+    return redirect("organization_list")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, organization = services.signup(**form.cleaned_data)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome! {organization.name} is ready.")
+        return redirect("dashboards:overview", org_slug=organization.slug)
+    return render(request, "registration/signup.html", {"form": form}, status=_status(form))
+
+
+def _status(form: object) -> int:
+    # A rejected form answers 422 so scripts and htmx can tell it from a success.
+    return 422 if getattr(form, "errors", None) else 200
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_list(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(
+            name=form.cleaned_data["name"],
+            owner=request.user,  # type: ignore[arg-type]
+        )
+        messages.success(request, f"{organization.name} created.")
+        return redirect("dashboards:overview", org_slug=organization.slug)
+    orgs = selectors.organizations_for_user(user=request.user)
+    return render(
+        request, "tenants/organization_list.html", {"orgs": orgs, "form": form}, _status(form)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.ADMIN)
+def organization_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    form = OrganizationForm(request.POST or None, initial={"name": organization.name})
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(organization=organization, name=form.cleaned_data["name"])
+        messages.success(request, "Organization renamed.")
+        return redirect("organization_settings", org_slug=org_slug)
+    return render(request, "tenants/settings.html", {"form": form}, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.VIEWER)
+def members(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST":
+        if not _can_manage(request):
+            return HttpResponse("Inviting needs the admin role.", status=403)
+        if form.is_valid():
+            try:
+                services.invitation_create(
+                    organization=organization,
+                    invited_by=request.user,  # type: ignore[arg-type]
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                form.add_error("email", _error_text(error))
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("members", org_slug=org_slug)
+    context = {
+        "members": selectors.members_of(organization=organization),
+        "invitations": Invitation.objects.filter(accepted_at__isnull=True),
+        "form": form,
+        "roles": Role.choices,
+        "can_manage": _can_manage(request),
+    }
+    return render(request, "tenants/members.html", context, status=_status(form))
+
+
+def _can_manage(request: HttpRequest) -> bool:
+    return request.membership.role in (Role.OWNER, Role.ADMIN)  # type: ignore[attr-defined]
+
+
+@require_POST
+@require_role(Role.OWNER)
+def member_update(request: HttpRequest, org_slug: str, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership,
+        pk=membership_id,
+        organization=request.organization,  # type: ignore[attr-defined]
+    )
+    try:
+        if request.POST.get("action") == "remove":
+            services.membership_remove(membership=membership)
+            messages.success(request, f"{membership.user.email} removed.")
+        else:
+            form = RoleForm(request.POST)
+            if not form.is_valid():
+                return HttpResponse("Unknown role.", status=422)
+            services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.email} is now {membership.role}.")
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    return redirect("members", org_slug=org_slug)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def invitation_revoke(request: HttpRequest, org_slug: str, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, accepted_at__isnull=True)
+    invitation.delete()
+    messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    return redirect("members", org_slug=org_slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = selectors.invitation_by_token(token=token)
+    if invitation is None:
+        return render(request, "tenants/invitation_invalid.html", status=404)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            services.invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+            return redirect("home")
+        messages.success(request, f"You joined {invitation.organization.name}.")
+        return redirect("dashboards:overview", org_slug=invitation.organization.slug)
+    return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.ADMIN)
+def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = services.api_key_create(
+            organization=request.organization,  # type: ignore[attr-defined]
+            created_by=request.user,  # type: ignore[arg-type]
+            **form.cleaned_data,
+        )
+        form = ApiKeyForm()
+    context = {"keys": ApiKey.objects.all(), "form": form, "new_key": new_key}
+    return render(request, "tenants/api_keys.html", context, status=_status(form))
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def api_key_revoke(request: HttpRequest, org_slug: str, key_id: int) -> HttpResponse:
+    api_key = services.api_key_revoke(api_key=get_object_or_404(ApiKey, pk=key_id))
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "tenants/_api_key_row.html", {"key": api_key})
+    messages.success(request, f"Key “{api_key.name}” revoked.")
+    return redirect("api_keys", org_slug=org_slug)
