@@ -1,0 +1,160 @@
+"""Shared fixtures: three users (an owner, a member, an outsider) and real services.
+
+Tests marked `postgres`, `redis`, `browser` or `worker` skip when that service
+is missing, unless REQUIRE_SERVICES=1 makes a missing service a failure.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tenants.context import tenant_context
+from tenants.models import Organization, Role
+from tenants.services import api_key_create, organization_create
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "a-long-test-password"
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the
+# tests make around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _missing_services(item: pytest.Item) -> list[str]:
+    missing = []
+    if item.get_closest_marker("postgres") and not settings.USES_POSTGRES:
+        missing.append("PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not settings.USES_REDIS:
+        missing.append("Redis (set REDIS_URL)")
+    if item.get_closest_marker("worker") and not settings.USES_REDIS:
+        missing.append("a Redis broker for the Celery worker (set REDIS_URL)")
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        missing.append(f"Chromium at {CHROMIUM}")
+    return missing
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = _missing_services(item)
+    if not missing:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but missing: {', '.join(missing)}", pytrace=False)
+    pytest.skip(f"missing: {', '.join(missing)}")
+
+
+def make_user(email: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+
+
+@pytest.fixture
+def owner(db: None) -> Any:
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def org(owner: Any) -> Organization:
+    return organization_create(name="Example Inc", owner=owner, slug="example")
+
+
+@pytest.fixture
+def member(org: Organization) -> Any:
+    user = make_user("member@example.com")
+    org.memberships.create(user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def admin_user(org: Organization) -> Any:
+    user = make_user("admin@example.com")
+    org.memberships.create(user=user, role=Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def outsider(db: None) -> Any:
+    """Owner of another organization: must see nothing of `org`."""
+    return make_user("outsider@other.test")
+
+
+@pytest.fixture
+def other_org(outsider: Any) -> Organization:
+    return organization_create(name="Other Ltd", owner=outsider, slug="other")
+
+
+def _client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner: Any, org: Organization) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def member_client(member: Any) -> Client:
+    return _client_for(member)
+
+
+@pytest.fixture
+def outsider_client(outsider: Any, other_org: Organization) -> Client:
+    return _client_for(outsider)
+
+
+@pytest.fixture
+def in_org(org: Organization) -> Iterator[Organization]:
+    """Run the test body inside `org`'s tenant context."""
+    with tenant_context(org):
+        yield org
+
+
+@pytest.fixture
+def api_key(org: Organization) -> str:
+    return api_key_create(organization=org, name="test key")[1]
+
+
+@pytest.fixture
+def read_only_key(org: Organization) -> str:
+    return api_key_create(organization=org, name="read-only key", read_only=True)[1]
+
+
+@pytest.fixture
+def other_api_key(other_org: Organization) -> str:
+    return api_key_create(organization=other_org, name="outsider key")[1]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
