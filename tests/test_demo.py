@@ -1,0 +1,70 @@
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from responses.models import Respondent, Response
+from responses.scoring import NpsSummary
+from surveys.models import Survey
+from tenants.context import tenant_context
+from tenants.models import Membership, Organization
+
+
+def seed(responses: int = 300) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--responses", str(responses), stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": get_user_model().objects.count(),
+        "orgs": Organization.objects.count(),
+        "memberships": Membership.objects.count(),
+        "surveys": Survey.objects.unscoped().count(),
+        "respondents": Respondent.objects.unscoped().count(),
+        "responses": Response.objects.unscoped().count(),
+    }
+
+
+def test_it_seeds_acme_and_globex_with_their_owners(db: None) -> None:
+    output = seed()
+    assert "password: demo-password" in output
+    assert set(Organization.objects.values_list("slug", flat=True)) == {"acme", "globex"}
+    for slug in ("acme", "globex"):
+        client = Client()
+        assert client.login(username=f"owner@{slug}.test", password="demo-password")
+        page = client.get(f"/o/{slug}/")
+        assert page.status_code == 200
+
+
+def test_it_is_idempotent(db: None) -> None:
+    seed()
+    first = counts()
+    seed()
+    assert counts() == first
+    assert first["responses"] == 600
+
+
+def test_it_tops_up_to_the_requested_count(db: None) -> None:
+    seed(100)
+    seed(250)
+    assert counts()["responses"] == 500
+
+
+def test_it_writes_plausible_answers_in_english_and_french(db: None) -> None:
+    seed(2000)
+    acme = Organization.objects.get(slug="acme")
+    with tenant_context(acme):
+        comments = list(Response.objects.exclude(comment="").values_list("comment", "language"))
+        scores = list(Response.objects.values_list("score", flat=True))
+        dates = Response.objects.order_by("created_at").values_list("created_at", flat=True)
+    assert {language for _, language in comments} == {"en", "fr"}
+    summary = NpsSummary(
+        promoters=sum(s >= 9 for s in scores),
+        passives=sum(7 <= s <= 8 for s in scores),
+        detractors=sum(s <= 6 for s in scores),
+    )
+    assert summary.nps is not None and 0 < summary.nps < 70
+    assert (dates.last() - dates.first()).days > 300
