@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from responses.models import Channel, Respondent, Response
-from surveys.models import DEFAULT_QUESTIONS, Survey, SurveyKind
+from surveys.models import Survey, SurveyKind
+from surveys.presets import preset_texts
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Role
 
@@ -172,7 +173,12 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
         survey, _ = Survey.objects.get_or_create(
             organization=organization,
             name=name,
-            defaults={"kind": kind, "question": DEFAULT_QUESTIONS[SurveyKind(kind)]},
+            defaults={
+                "kind": kind,
+                "product_name": spec.name,
+                "texts": preset_texts(kind),
+                "allowed_origins": [f"https://app.{spec.slug}.test"],
+            },
         )
         surveys.append((survey, share))
     missing = wanted - Response.objects.count()

@@ -1,11 +1,18 @@
 import secrets
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 from tenants.models import TenantModel
 
+from . import validation
+from .presets import LANGUAGE_NAMES
+
 
 def new_public_key() -> str:
+    # 128 random bits: unguessable, so a key cannot be enumerated to find surveys.
     return secrets.token_urlsafe(16)
 
 
@@ -16,27 +23,114 @@ class SurveyKind(models.TextChoices):
     CUSTOM = "custom", "Custom"
 
 
-DEFAULT_QUESTIONS = {
-    SurveyKind.CUSTOMER: "How likely are you to recommend {product} to a friend or colleague?",
-    SurveyKind.EMPLOYEE: "How likely are you to recommend {company} as a place to work?",
-    SurveyKind.PARTNER: "How likely are you to recommend partnering with {company}?",
-    SurveyKind.CUSTOM: "How likely are you to recommend {product} to a friend or colleague?",
-}
+class Position(models.TextChoices):
+    BOTTOM_RIGHT = "bottom-right", "Bottom right"
+    BOTTOM_LEFT = "bottom-left", "Bottom left"
+    INLINE = "inline", "Inline (inside a container of the page)"
+
+
+LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
+DEFAULT_ACCENT = "#2563eb"
 
 
 class Survey(TenantModel):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=SurveyKind.choices, default=SurveyKind.CUSTOMER)
-    question = models.CharField(max_length=300)
-    default_language = models.CharField(max_length=8, default="en")
-    # The widget's public handle: unguessable, stable, and not a secret.
-    public_key = models.CharField(max_length=32, unique=True, default=new_public_key)
+    product_name = models.CharField(
+        max_length=120, blank=True, help_text="Fills {product}; the organization name if empty."
+    )
+    # {"en": {"question", "follow_up", "follow_up_<category>"?, "thank_you"}, "fr": …}
+    texts = models.JSONField(default=dict, blank=True)
+    default_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+
+    accent_color = models.CharField(max_length=7, default=DEFAULT_ACCENT)
+    position = models.CharField(
+        max_length=12, choices=Position.choices, default=Position.BOTTOM_RIGHT
+    )
+    logo_url = models.URLField(max_length=500, blank=True)
+    # Exact origins (scheme://host[:port]) allowed to embed the widget.
+    allowed_origins = models.JSONField(default=list, blank=True)
+
+    first_prompt_after_days = models.SmallIntegerField(
+        default=0, validators=validation.days_validators()
+    )
+    hide_after_answer_days = models.SmallIntegerField(
+        default=90, validators=validation.days_validators()
+    )
+    hide_after_dismiss_days = models.SmallIntegerField(
+        default=10, validators=validation.days_validators()
+    )
+    sampling_percent = models.SmallIntegerField(
+        default=100, validators=validation.percent_validators()
+    )
+
+    # The widget's public handle: unguessable, stable, and not a secret. Not
+    # editable, so no form can change it under live embeds.
+    public_key = models.CharField(
+        max_length=32, unique=True, default=new_public_key, editable=False
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sampling_percent__gte=0) & Q(sampling_percent__lte=100),
+                name="survey_sampling_percent_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_prompt_after_days__gte=0)
+                & Q(hide_after_answer_days__gte=0)
+                & Q(hide_after_dismiss_days__gte=0),
+                name="survey_policy_days_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def question(self) -> str:
+        """The question in the default language, placeholders unfilled."""
+        return str(self.texts.get(self.default_language, {}).get("question", ""))
+
+    @question.setter
+    def question(self, value: str) -> None:
+        self.texts = {**self.texts}
+        self.texts[self.default_language] = {
+            **self.texts.get(self.default_language, {}),
+            "question": value,
+        }
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.texts)
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        for field, normalize in (
+            ("accent_color", validation.normalize_color),
+            ("default_language", validation.normalize_language),
+            ("allowed_origins", validation.normalize_origins),
+            ("logo_url", validation.normalize_logo_url),
+        ):
+            self._normalize(field, normalize, errors)
+        self._normalize(
+            "texts",
+            lambda texts: validation.clean_texts(texts, default_language=self.default_language),
+            errors,
+        )
+        self.name = (self.name or "").strip()
+        if not self.name:
+            errors["name"] = "Give the survey a name."
+        self.product_name = (self.product_name or "").strip()
+        if errors:
+            raise ValidationError(errors)
+
+    def _normalize(self, field: str, normalize: Any, errors: dict[str, Any]) -> None:
+        try:
+            setattr(self, field, normalize(getattr(self, field)))
+        except ValidationError as error:
+            errors[field] = error

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
@@ -8,11 +9,21 @@ from django.db import models
 from .context import current_organization, current_organization_or_none
 
 
+def new_identity_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Org-wide cap on survey fatigue: no respondent is prompted by any survey
+    # more than once in this many days.
+    fatigue_days = models.PositiveSmallIntegerField(default=7)
+    # Signs respondents' user ids (HMAC-SHA256) so the widget can trust them.
+    identity_secret = models.CharField(max_length=64, default=new_identity_secret)
+    require_identity_verification = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
