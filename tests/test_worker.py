@@ -1,0 +1,76 @@
+"""A real Celery worker on the Redis broker runs tenant tasks in their org."""
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from celery import shared_task
+from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
+
+from nps_site.celery import app
+from responses.models import Response
+from surveys.models import Survey
+from tenants.context import tenant_context, tenant_task
+from tenants.models import Invitation, Organization
+from tenants.services import invitation_create
+from tenants.tasks import expire_invitations
+
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@shared_task
+@tenant_task
+def rename_surveys(*, suffix: str) -> int:
+    """Touches every survey it can see: only its own org's, thanks to the context."""
+    count = 0
+    for survey in Survey.objects.all():
+        survey.name += suffix
+        survey.save(update_fields=["name"])
+        count += 1
+    return count
+
+
+@pytest.fixture
+def worker() -> Iterator[Any]:
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
+            yield w
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_until(check: Any, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail("the worker did not do the work in time")
+
+
+def test_the_worker_runs_a_task_inside_its_organization(
+    worker: Any, org: Organization, other_org: Organization
+) -> None:
+    for organization in (org, other_org):
+        with tenant_context(organization):
+            Survey.objects.create(organization=organization, name="NPS", question="?")
+    rename_surveys.delay(organization_id=org.pk, suffix=" (done)")
+    wait_until(lambda: Survey.objects.unscoped().filter(name="NPS (done)").exists())
+    assert Survey.objects.unscoped().get(organization=other_org).name == "NPS"
+    with tenant_context(org):
+        assert Response.objects.count() == 0
+
+
+def test_the_worker_expires_old_invitations(worker: Any, owner: Any, org: Organization) -> None:
+    invitation, _ = invitation_create(
+        organization=org, email="late@example.com", role="viewer", invited_by=owner
+    )
+    Invitation.objects.unscoped().filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
+    expire_invitations.delay()
+    wait_until(lambda: not Invitation.objects.unscoped().exists())
