@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ DEMO_ORGS = (
 )
 
 
-def _user(email: str) -> AbstractUser:
+def _user(email: str) -> User:
     user, created = get_user_model().objects.get_or_create(
         username=email, defaults={"email": email}
     )

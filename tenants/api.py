@@ -45,12 +45,6 @@ class OrganizationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
-class ApiKeyInfoSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    prefix = serializers.CharField()
-    read_only = serializers.BooleanField()
-
-
 class OrganizationView(APIView):
     """The organization the API key belongs to."""
 

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -11,13 +11,13 @@ from .models import ApiKey, Invitation, Membership, Organization
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def organizations_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Organization]:
+def organizations_for_user(*, user: User | AnonymousUser) -> QuerySet[Organization]:
     if not user.is_authenticated:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user=user).order_by("name")
 
 
-def membership_for(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> Membership:
+def membership_for(*, user: User | AnonymousUser, slug: str) -> Membership:
     """The user's membership in the org named by `slug`; 404 when they have none.
 
     Missing org and someone else's org answer the same, so slugs leak nothing.

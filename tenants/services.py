@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -29,7 +29,7 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner: AbstractUser, slug: str = "") -> Organization:
+def organization_create(*, name: str, owner: User, slug: str = "") -> Organization:
     organization = Organization.objects.create(name=name.strip(), slug=slug or _unique_slug(name))
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
     return organization
@@ -47,7 +47,7 @@ def organization_update(*, organization: Organization, name: str) -> Organizatio
 @transaction.atomic
 def signup(
     *, email: str, password: str, organization_name: str
-) -> tuple[AbstractUser, Organization]:
+) -> tuple[User, Organization]:
     email = email.strip().lower()
     user = get_user_model().objects.create_user(username=email, email=email, password=password)
     organization = organization_create(name=organization_name, owner=user)
@@ -55,7 +55,7 @@ def signup(
 
 
 def invitation_create(
-    *, organization: Organization, email: str, role: str, invited_by: AbstractUser
+    *, organization: Organization, email: str, role: str, invited_by: User
 ) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
@@ -86,7 +86,7 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: AbstractUser) -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     # Single use even when two tabs accept at once: only one update wins.
     claimed = (
         Invitation.objects.unscoped()
@@ -110,9 +110,9 @@ def _owners_left(organization: Organization, without: Membership) -> int:
 
 
 def membership_set_role(*, membership: Membership, role: str) -> Membership:
-    if membership.role == Role.OWNER and role != Role.OWNER:
-        if _owners_left(membership.organization, membership) == 0:
-            raise ValidationError("An organization needs at least one owner.")
+    demoting = membership.role == Role.OWNER and role != Role.OWNER
+    if demoting and _owners_left(membership.organization, membership) == 0:
+        raise ValidationError("An organization needs at least one owner.")
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -129,7 +129,7 @@ def api_key_create(
     organization: Organization,
     name: str,
     read_only: bool = False,
-    created_by: AbstractUser | None = None,
+    created_by: User | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key and its plain text, which is never stored and shown only now."""
     name = name.strip()

@@ -80,7 +80,9 @@ def test_it_resets_a_password_through_the_emailed_link(owner: Any) -> None:
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body)
     assert link is not None
     form_url = client.get(link.group(1), follow=True).request["PATH_INFO"]
-    client.post(form_url, {"new_password1": "brand-new-pass-42", "new_password2": "brand-new-pass-42"})
+    client.post(
+        form_url, {"new_password1": "brand-new-pass-42", "new_password2": "brand-new-pass-42"}
+    )
     assert Client().login(username=owner.username, password="brand-new-pass-42")
 
 
@@ -115,7 +117,10 @@ def test_it_invites_by_email_and_the_link_grants_the_role(
     newbie.force_login(make_user("newbie@example.com"))
     assert newbie.get(link.group(1)).status_code == 200
     assert newbie.post(link.group(1))["Location"] == f"/o/{org.slug}/"
-    assert Membership.objects.get(organization=org, user__email="newbie@example.com").role == Role.ADMIN
+    assert (
+        Membership.objects.get(organization=org, user__email="newbie@example.com").role
+        == Role.ADMIN
+    )
     # Single use.
     assert newbie.post(link.group(1)).status_code == 404
 
@@ -135,7 +140,9 @@ def test_it_refuses_an_expired_invitation(owner: Any, org: Organization) -> None
 
 
 def test_it_forbids_viewers_to_invite(member_client: Client, org: Organization) -> None:
-    response = member_client.post(f"/o/{org.slug}/members/", {"email": "x@example.com", "role": "owner"})
+    response = member_client.post(
+        f"/o/{org.slug}/members/", {"email": "x@example.com", "role": "owner"}
+    )
     assert response.status_code == 403
     with tenant_context(org):
         assert not Invitation.objects.exists()
@@ -155,7 +162,9 @@ def test_it_lets_the_owner_change_roles_but_keeps_one_owner(
     assert own.role == Role.OWNER
 
 
-def test_it_forbids_members_to_change_roles(member_client: Client, member: Any, org: Organization) -> None:
+def test_it_forbids_members_to_change_roles(
+    member_client: Client, member: Any, org: Organization
+) -> None:
     membership = Membership.objects.get(organization=org, user=member)
     response = member_client.post(f"/o/{org.slug}/members/{membership.pk}/", {"role": Role.OWNER})
     assert response.status_code == 403
@@ -163,7 +172,9 @@ def test_it_forbids_members_to_change_roles(member_client: Client, member: Any, 
     assert membership.role == Role.VIEWER
 
 
-def test_it_lets_the_owner_remove_a_member(owner_client: Client, member: Any, org: Organization) -> None:
+def test_it_lets_the_owner_remove_a_member(
+    owner_client: Client, member: Any, org: Organization
+) -> None:
     membership = Membership.objects.get(organization=org, user=member)
     owner_client.post(f"/o/{org.slug}/members/{membership.pk}/", {"action": "remove"})
     assert not Membership.objects.filter(pk=membership.pk).exists()

@@ -1,5 +1,4 @@
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -63,7 +62,9 @@ def test_it_refuses_a_tampered_secret_with_a_real_prefix(api_key: str) -> None:
     assert api(tampered).get("/api/v1/organization").status_code == 401
 
 
-def test_it_refuses_a_revoked_key_with_401(api_key: str, owner_client: Client, org: Organization) -> None:
+def test_it_refuses_a_revoked_key_with_401(
+    api_key: str, owner_client: Client, org: Organization
+) -> None:
     with tenant_context(org):
         key = ApiKey.objects.get()
     owner_client.post(f"/o/{org.slug}/api-keys/{key.pk}/revoke/")
@@ -74,7 +75,9 @@ def test_it_refuses_a_revoked_key_with_401(api_key: str, owner_client: Client, o
 def test_it_lets_a_read_only_key_read_but_not_write(read_only_key: str, org: Organization) -> None:
     client = api(read_only_key)
     assert client.get("/api/v1/organization").status_code == 200
-    response = client.patch("/api/v1/organization", {"name": "Hacked"}, content_type="application/json")
+    response = client.patch(
+        "/api/v1/organization", {"name": "Hacked"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "This API key is read-only."
     org.refresh_from_db()
@@ -90,8 +93,12 @@ def test_it_lets_a_read_write_key_write(api_key: str, org: Organization) -> None
     assert org.name == "Renamed Inc"
 
 
-def test_it_rejects_an_empty_name_with_422_and_changes_nothing(api_key: str, org: Organization) -> None:
-    response = api(api_key).patch("/api/v1/organization", {"name": ""}, content_type="application/json")
+def test_it_rejects_an_empty_name_with_422_and_changes_nothing(
+    api_key: str, org: Organization
+) -> None:
+    response = api(api_key).patch(
+        "/api/v1/organization", {"name": ""}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid"
     assert "name" in response.json()["error"]["details"]
@@ -100,7 +107,9 @@ def test_it_rejects_an_empty_name_with_422_and_changes_nothing(api_key: str, org
 
 
 def test_it_rejects_malformed_json_with_400(api_key: str) -> None:
-    response = api(api_key).patch("/api/v1/organization", "{not json", content_type="application/json")
+    response = api(api_key).patch(
+        "/api/v1/organization", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
 
@@ -129,7 +138,9 @@ def test_the_command_creates_read_only_keys(org: Organization) -> None:
     out = StringIO()
     call_command("create_api_key", org.slug, "--name", "BI", "--read-only", stdout=out)
     raw = out.getvalue().strip()
-    response = api(raw).patch("/api/v1/organization", {"name": "x"}, content_type="application/json")
+    response = api(raw).patch(
+        "/api/v1/organization", {"name": "x"}, content_type="application/json"
+    )
     assert response.status_code == 403
 
 
@@ -149,10 +160,14 @@ def test_the_page_shows_a_new_key_once(owner_client: Client, org: Organization) 
     assert shown not in owner_client.get(f"/o/{org.slug}/api-keys/").content.decode()
 
 
-def test_the_page_revokes_with_htmx_and_returns_the_row(owner_client: Client, api_key: str, org: Organization) -> None:
+def test_the_page_revokes_with_htmx_and_returns_the_row(
+    owner_client: Client, api_key: str, org: Organization
+) -> None:
     with tenant_context(org):
         key = ApiKey.objects.get()
-    response = owner_client.post(f"/o/{org.slug}/api-keys/{key.pk}/revoke/", headers={"HX-Request": "true"})
+    response = owner_client.post(
+        f"/o/{org.slug}/api-keys/{key.pk}/revoke/", headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "revoked" in response.content.decode()
     assert f'id="key-{key.pk}"' in response.content.decode()
@@ -171,5 +186,3 @@ def test_it_serves_the_openapi_schema_and_offline_docs(db: None) -> None:
     assert "/api/v1/organization" in schema.json()["paths"]
     docs = Client().get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in docs
-
-

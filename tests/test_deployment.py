@@ -35,4 +35,6 @@ def test_compose_has_health_checks_and_a_database_volume() -> None:
 
 
 def test_compose_never_ships_a_default_secret_key() -> None:
-    assert compose()["services"]["web"]["environment"]["SECRET_KEY"] == "${SECRET_KEY:?Set SECRET_KEY}"
+    assert (
+        compose()["services"]["web"]["environment"]["SECRET_KEY"] == "${SECRET_KEY:?Set SECRET_KEY}"
+    )

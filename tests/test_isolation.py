@@ -72,7 +72,10 @@ def test_an_outsider_gets_404_for_our_objects_under_their_own_slug(
 ) -> None:
     path = fill(route, {**org_objects, "org_slug": other_org.slug})
     assert outsider_client.get(path).status_code in (404, 405), path
-    assert outsider_client.post(path, {"name": "x", "role": "owner", "action": "remove"}).status_code == 404, path
+    assert (
+        outsider_client.post(path, {"name": "x", "role": "owner", "action": "remove"}).status_code
+        == 404
+    ), path
 
 
 def test_nothing_changed_after_the_outsider_tried(
@@ -80,7 +83,9 @@ def test_nothing_changed_after_the_outsider_tried(
 ) -> None:
     for route in org_routes():
         for slug in (org.slug, other_org.slug):
-            outsider_client.post(fill(route, {**org_objects, "org_slug": slug}), {"action": "remove"})
+            outsider_client.post(
+                fill(route, {**org_objects, "org_slug": slug}), {"action": "remove"}
+            )
     assert Membership.objects.filter(organization=org).count() == 2
     with tenant_context(org):
         assert ApiKey.objects.get().revoked_at is None

@@ -5,7 +5,14 @@ from responses.scoring import NpsSummary, category, change_z
 
 @pytest.mark.parametrize(
     ("score", "expected"),
-    [(0, "detractor"), (6, "detractor"), (7, "passive"), (8, "passive"), (9, "promoter"), (10, "promoter")],
+    [
+        (0, "detractor"),
+        (6, "detractor"),
+        (7, "passive"),
+        (8, "passive"),
+        (9, "promoter"),
+        (10, "promoter"),
+    ],
 )
 def test_it_puts_each_score_in_its_category(score: int, expected: str) -> None:
     assert category(score) == expected

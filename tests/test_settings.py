@@ -23,15 +23,27 @@ print(json.dumps({
     "secure_cookies": s.SESSION_COOKIE_SECURE,
 }))
 """
-SETTING_VARS = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "EMAIL_URL", "CELERY_BROKER_URL"}
+SETTING_VARS = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "EMAIL_URL",
+    "CELERY_BROKER_URL",
+}
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in SETTING_VARS}
     clean["DJANGO_SETTINGS_MODULE"] = "nps_site.settings.base"
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -60,9 +72,13 @@ def test_it_uses_postgres_with_persistent_connections_and_redis_when_told() -> N
 
 def test_it_refuses_to_start_in_production_without_a_secret_key() -> None:
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if k not in SETTING_VARS}, "DEBUG": "0"},
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG=0" in result.stderr
