@@ -1,0 +1,108 @@
+"""Reads of surveys, including the widget's one cross-tenant lookup."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from .models import Survey
+from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_texts
+from .validation import normalize_origin
+
+MAX_PUBLIC_KEY = 32
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}")
+
+
+def survey_by_public_key(*, public_key: str) -> Survey | None:
+    """Any organization's survey by its public key, active or paused.
+
+    The widget's endpoints learn the organization from this key, so this is the
+    one read that cannot be scoped beforehand.
+    """
+    if not public_key or len(public_key) > MAX_PUBLIC_KEY:
+        return None
+    return (
+        Survey.objects.unscoped()
+        .select_related("organization")
+        .filter(public_key=public_key)
+        .first()
+    )
+
+
+def origin_allowed(*, survey: Survey, origin: str | None) -> bool:
+    """Whether a browser's `Origin` header names one of the survey's allowed origins."""
+    if not origin:
+        return False
+    try:
+        return normalize_origin(origin) in survey.allowed_origins
+    except ValidationError:
+        return False
+
+
+def pick_language(*, requested: str | None, available: list[str], default: str) -> str:
+    """The respondent's language among `available`, else the survey default.
+
+    `requested` is a tag ("fr-CA", "de_AT") or an Accept-Language header
+    ("fr-CA,fr;q=0.9,en;q=0.8"); a regional tag falls back to its language.
+    """
+    for tag in _preferences(requested or ""):
+        base = tag.split("-")[0]
+        if _LANGUAGE_TAG.fullmatch(base) and base.lower() in available:
+            return base.lower()
+    return default if default in available else (available[0] if available else "en")
+
+
+def _preferences(header: str) -> list[str]:
+    weighted = []
+    for position, item in enumerate(header.replace("_", "-").split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag and weight > 0:
+            weighted.append((-weight, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def widget_texts(*, survey: Survey, language: str | None) -> dict[str, Any]:
+    """Everything the widget says, in the respondent's language, placeholders filled.
+
+    {"language", "question", "follow_up": {"detractor", "passive", "promoter"},
+     "thank_you", "labels": {"scale_low", "scale_high", "not_now", "never",
+     "send", "skip", "close"}}
+    """
+    available = [code for code in LANGUAGES if code in survey.texts]
+    chosen = pick_language(requested=language, available=available, default=survey.default_language)
+    text = _text_getter(survey, chosen)
+    generic = text("follow_up")
+    return {
+        "language": chosen,
+        "question": text("question"),
+        "follow_up": {category: text(key) or generic for category, key in CATEGORY_KEYS.items()},
+        "thank_you": text("thank_you"),
+        "labels": dict(LABELS.get(chosen, LABELS["en"])),
+    }
+
+
+def _text_getter(survey: Survey, language: str) -> Any:
+    own = survey.texts.get(language) or {}
+    # A survey saved outside the services may lack some texts: the kind's
+    # preset fills the gaps, so the widget never shows an empty line.
+    preset = preset_texts(survey.kind).get(language, {})
+    values = {
+        "{product}": survey.product_name or survey.organization.name,
+        "{company}": survey.organization.name,
+    }
+
+    def text(key: str) -> str:
+        raw = own.get(key) or ("" if key in CATEGORY_KEYS.values() else preset.get(key, ""))
+        for placeholder, value in values.items():
+            raw = raw.replace(placeholder, value)
+        return str(raw)
+
+    return text

@@ -1,0 +1,103 @@
+"""Writes to surveys. Every write goes through the model's validation, so a
+survey saved here is always one the widget can render."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict, Unpack
+
+from django.core.exceptions import ValidationError
+
+from tenants.models import Organization
+
+from .models import Survey, SurveyKind
+from .presets import preset_texts
+
+
+class SurveyFields(TypedDict, total=False):
+    product_name: str
+    texts: dict[str, dict[str, str]]
+    default_language: str
+    accent_color: str
+    position: str
+    logo_url: str
+    allowed_origins: list[str]
+    first_prompt_after_days: int
+    hide_after_answer_days: int
+    hide_after_dismiss_days: int
+    sampling_percent: int
+
+
+class SurveyChanges(SurveyFields, total=False):
+    name: str
+    kind: str
+
+
+EDITABLE = SurveyChanges.__optional_keys__
+
+
+def survey_create(
+    *, organization: Organization, kind: str, name: str, **fields: Unpack[SurveyFields]
+) -> Survey:
+    """A survey prefilled from its kind's preset in every language.
+
+    Texts given here are merged over the preset, language by language and key
+    by key, so a caller can reword one question and keep everything else.
+    """
+    if kind not in SurveyKind.values:
+        raise ValidationError(
+            {"kind": f"Unknown kind “{kind}”: use {', '.join(SurveyKind.values)}."}
+        )
+    texts = _merge(preset_texts(kind), fields.pop("texts", None) or {})
+    survey = Survey(organization=organization, kind=kind, name=name, texts=texts)
+    _assign(survey, dict(fields))
+    return _save(survey)
+
+
+def survey_update(*, survey: Survey, **changes: Unpack[SurveyChanges]) -> Survey:
+    """Changes only the fields given. `texts`, when given, replaces all texts
+    (an edit form sends them all); the public key never changes."""
+    _assign(survey, dict(changes))
+    return _save(survey)
+
+
+def survey_pause(*, survey: Survey) -> Survey:
+    return _set_active(survey, active=False)
+
+
+def survey_resume(*, survey: Survey) -> Survey:
+    return _set_active(survey, active=True)
+
+
+def _set_active(survey: Survey, *, active: bool) -> Survey:
+    if survey.is_active != active:
+        survey.is_active = active
+        survey.save(update_fields=["is_active", "updated_at"])
+    return survey
+
+
+def _assign(survey: Survey, values: dict[str, Any]) -> None:
+    unknown = set(values) - EDITABLE
+    if unknown:
+        raise TypeError(f"Not editable survey fields: {', '.join(sorted(unknown))}.")
+    for field, value in values.items():
+        setattr(survey, field, value)
+
+
+def _save(survey: Survey) -> Survey:
+    # Uniqueness is left to the database: the public key is random and 128 bits
+    # long, and a lookup here would need a tenant context the caller may lack.
+    survey.full_clean(validate_unique=False, validate_constraints=False)
+    survey.save()
+    return survey
+
+
+def _merge(base: dict[str, dict[str, str]], overrides: Any) -> dict[str, Any]:
+    if not isinstance(overrides, dict):
+        return overrides  # let validation report the shape
+    merged: dict[str, Any] = {language: dict(entry) for language, entry in base.items()}
+    for language, entry in overrides.items():
+        if isinstance(entry, dict) and isinstance(merged.get(language), dict):
+            merged[language].update(entry)
+        else:
+            merged[language] = entry
+    return merged
