@@ -158,3 +158,17 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def survey(org: Organization) -> Any:
+    """A customer NPS survey of `org`, embeddable from https://app.example.com."""
+    from surveys.services import survey_create
+
+    return survey_create(
+        organization=org,
+        kind="customer",
+        name="Product NPS",
+        product_name="Example App",
+        allowed_origins=["https://app.example.com"],
+    )
