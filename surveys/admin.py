@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import URLField
 from django.http import HttpRequest
 
 from tenants.admin import TenantAdmin
@@ -34,6 +35,7 @@ class SurveyAdmin(TenantAdmin):
         (None, {"fields": ("created_at", "updated_at")}),
     )
     actions = ("pause", "resume")
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         # A new survey starts from the customer preset in every language.

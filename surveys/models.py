@@ -1,4 +1,5 @@
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -108,24 +109,28 @@ class Survey(TenantModel):
     def languages(self) -> list[str]:
         return sorted(self.texts)
 
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Normalise first ("#ABCDEF " → "#abcdef"), so the field checks see the
+        # clean value and an invalid one gets one clear message, not two.
+        skip = set(exclude or ())
+        errors: dict[str, Any] = {}
+        for field, normalize in _NORMALIZERS.items():
+            if field not in skip:
+                self._normalize(field, normalize, errors)
+        try:
+            super().clean_fields(exclude=skip | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        for field, normalize in (
-            ("accent_color", validation.normalize_color),
-            ("default_language", validation.normalize_language),
-            ("allowed_origins", validation.normalize_origins),
-            ("logo_url", validation.normalize_logo_url),
-        ):
-            self._normalize(field, normalize, errors)
         self._normalize(
             "texts",
             lambda texts: validation.clean_texts(texts, default_language=self.default_language),
             errors,
         )
-        self.name = (self.name or "").strip()
-        if not self.name:
-            errors["name"] = "Give the survey a name."
-        self.product_name = (self.product_name or "").strip()
         if errors:
             raise ValidationError(errors)
 
@@ -134,3 +139,13 @@ class Survey(TenantModel):
             setattr(self, field, normalize(getattr(self, field)))
         except ValidationError as error:
             errors[field] = error
+
+
+_NORMALIZERS = {
+    "name": validation.normalize_name,
+    "product_name": lambda value: (value or "").strip(),
+    "accent_color": validation.normalize_color,
+    "default_language": validation.normalize_language,
+    "allowed_origins": validation.normalize_origins,
+    "logo_url": validation.normalize_logo_url,
+}

@@ -47,6 +47,13 @@ def percent_validators() -> list[Any]:
     return [MinValueValidator(0, message=message), MaxValueValidator(100, message=message)]
 
 
+def normalize_name(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError("Give the survey a name.")
+    return value
+
+
 def normalize_color(value: str) -> str:
     value = (value or "").strip()
     if not _COLOR.fullmatch(value):

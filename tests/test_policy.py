@@ -18,7 +18,9 @@ KEYS = [f"respondent-{i}" for i in range(10_000)]
 
 def make_survey(*, fatigue_days: int = 7, **fields: Any) -> Survey:
     fields.setdefault("public_key", "policy-test-key")
-    return Survey(organization=Organization(name="Example Inc", fatigue_days=fatigue_days), **fields)
+    return Survey(
+        organization=Organization(name="Example Inc", fatigue_days=fatigue_days), **fields
+    )
 
 
 def fresh(**changes: Any) -> History:
