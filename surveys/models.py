@@ -92,6 +92,8 @@ class Survey(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    # The question was once a column of its own; code that reads or sets it
+    # keeps working on the default language's text.
     @property
     def question(self) -> str:
         """The question in the default language, placeholders unfilled."""

@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 import pytest
@@ -6,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from surveys.models import Survey
-from surveys.presets import LANGUAGES, REQUIRED_KEYS
+from surveys.presets import LANGUAGES, REQUIRED_KEYS, preset_texts
 from surveys.selectors import origin_allowed, survey_by_public_key, widget_texts
 from surveys.services import survey_create, survey_pause, survey_resume, survey_update
 from tenants.context import tenant_context
@@ -445,3 +446,30 @@ def test_it_pauses_surveys_from_the_admin(staff_client: Client, survey: Survey) 
     assert response.status_code == 302
     survey.refresh_from_db()
     assert not survey.is_active
+
+
+def test_it_creates_a_survey_from_the_admin(staff_client: Client, org: Organization) -> None:
+    response = staff_client.post(
+        "/admin/surveys/survey/add/",
+        {
+            "organization": org.pk,
+            "name": "Admin-made",
+            "kind": "customer",
+            "is_active": "on",
+            "product_name": "",
+            "default_language": "en",
+            "texts": json.dumps(preset_texts("customer")),
+            "accent_color": "#ABCDEF",
+            "position": "bottom-left",
+            "logo_url": "",
+            "allowed_origins": '["HTTPS://App.Example.com/"]',
+            "first_prompt_after_days": 0,
+            "hide_after_answer_days": 90,
+            "hide_after_dismiss_days": 10,
+            "sampling_percent": 100,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(org):
+        survey = Survey.objects.get(name="Admin-made")
+    assert (survey.accent_color, survey.allowed_origins) == ("#abcdef", ["https://app.example.com"])
