@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include(account_urlpatterns)),
     path("o/<slug:org_slug>/", include("dashboards.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
+    path("", include("responses.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -35,7 +35,7 @@ class NpsSummary:
 
     @property
     def standard_error(self) -> float | None:
-        """Each answer scores +1/0/−1; SE of their mean, in NPS points."""
+        """Each answer scores +1/0/-1; SE of their mean, in NPS points."""
         if not self.total:
             return None
         p, d = self.promoters / self.total, self.detractors / self.total

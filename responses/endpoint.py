@@ -1,0 +1,117 @@
+"""What every public widget endpoint does before its own work.
+
+Order matters: cheap refusals first (size, per-IP rate), then the survey and
+its allowed origins, so a forbidden page never reaches the database writes.
+CORS headers name only the survey's allowed origins; any other Origin is
+refused outright, since a script without a browser ignores CORS headers.
+"""
+
+import functools
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from surveys.models import Survey
+from surveys.selectors import origin_allowed, survey_by_public_key
+from tenants.context import tenant_context
+
+from . import payloads, ratelimit
+from .errors import WidgetError
+
+# A comment of 5,000 characters fits several times over.
+MAX_BODY_BYTES = 32 * 1024
+PREFLIGHT_MAX_AGE = 86_400
+
+Handler = Callable[..., JsonResponse]
+
+
+def widget_endpoint(handler: Handler) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Runs `handler(request, survey=…, body=…)` in the survey's tenant context.
+
+    No cookies are read or set and CSRF does not apply: the caller is any
+    page of an allowed origin, identified by the body, never by a session.
+    """
+
+    @csrf_exempt
+    @functools.wraps(handler)
+    def view(request: HttpRequest, public_key: str) -> HttpResponse:
+        try:
+            survey, origin = _admit(request, public_key)
+        except WidgetError as error:
+            return _vary(error.as_response())
+        try:
+            response = _dispatch(request, survey, handler)
+        except WidgetError as error:
+            response = error.as_response()
+        return _cors(response, origin)
+
+    return view
+
+
+def _admit(request: HttpRequest, public_key: str) -> tuple[Survey, str]:
+    if request.method not in ("POST", "OPTIONS"):
+        raise WidgetError(405, "method_not_allowed", "Use POST.")
+    _check_size(request)
+    _throttle("ip", ratelimit.client_ip(request), "WIDGET_RATE_LIMIT_PER_IP")
+    survey = survey_by_public_key(public_key=public_key)
+    if survey is None:
+        raise WidgetError(404, "unknown_survey", "No survey has this key.")
+    origin = request.headers.get("Origin", "")
+    if not origin_allowed(survey=survey, origin=origin):
+        raise WidgetError(
+            403,
+            "origin_forbidden",
+            f"The origin {origin or '(none)'} may not use this survey: "
+            "add it to the survey's allowed origins.",
+        )
+    return survey, origin
+
+
+def _dispatch(request: HttpRequest, survey: Survey, handler: Handler) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return _preflight()
+    _throttle("survey", survey.public_key, "WIDGET_RATE_LIMIT_PER_SURVEY")
+    body = payloads.json_object(request.body)
+    with tenant_context(survey.organization):
+        return handler(request, survey=survey, body=body)
+
+
+def _check_size(request: HttpRequest) -> None:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        raise WidgetError(
+            413, "body_too_large", f"The body must be at most {MAX_BODY_BYTES} bytes."
+        )
+
+
+def _throttle(scope: str, ident: str, setting: str) -> None:
+    limit, window = ratelimit.limit_for(setting)
+    wait = ratelimit.retry_after(scope=scope, ident=ident, limit=limit, window=window)
+    if wait is not None:
+        raise WidgetError(
+            429, "rate_limited", f"Too many requests; retry in {wait} s.", retry_after=wait
+        )
+
+
+def _preflight() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    return response
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    # No Allow-Credentials: the widget never sends or receives cookies.
+    response["Access-Control-Allow-Origin"] = origin
+    return _vary(response)
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    response["Vary"] = "Origin"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,52 @@
+"""Reads of the respondent side: a person's prompt history and the decision."""
+
+from datetime import datetime
+
+from django.db.models import Count, Max, Q
+
+from surveys.models import Survey
+from surveys.policy import Decision, History, decide
+
+from .models import PromptEvent, Respondent, Response
+
+
+def respondent_by_id(*, respondent_id: int) -> Respondent | None:
+    return Respondent.objects.filter(pk=respondent_id).first()
+
+
+def respondent_history(*, survey: Survey, respondent: Respondent) -> History:
+    """Two indexed aggregates over one person's rows, whatever the tenant's size."""
+    Kind = PromptEvent.Kind
+    events = PromptEvent.objects.filter(respondent=respondent).aggregate(
+        not_now=Max("created_at", filter=Q(survey=survey, kind=Kind.NOT_NOW)),
+        never=Count("id", filter=Q(survey=survey, kind=Kind.NEVER)),
+        # Displays of this survey are left out: see surveys.policy on the fatigue cap.
+        displayed=Max("created_at", filter=Q(kind=Kind.DISPLAY) & ~Q(survey=survey)),
+    )
+    # Answers from every channel count, including those stored by the API or an import.
+    answered = Response.objects.filter(respondent=respondent, survey=survey).aggregate(
+        last=Max("created_at")
+    )["last"]
+    return History(
+        first_seen_at=respondent.first_seen_at,
+        last_answer_at=answered,
+        last_not_now_at=events["not_now"],
+        never=events["never"] > 0,
+        last_prompt_any_survey_at=events["displayed"],
+    )
+
+
+def prompt_decision(
+    *, survey: Survey, respondent: Respondent, now: datetime, trigger: str = "auto"
+) -> Decision:
+    return decide(
+        survey=survey,
+        respondent_key=str(respondent.pk),
+        history=respondent_history(survey=survey, respondent=respondent),
+        now=now,
+        trigger=trigger,
+    )
+
+
+def response_by_client_id(*, client_id: str) -> Response | None:
+    return Response.objects.filter(client_id=client_id).first()
