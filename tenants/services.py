@@ -45,9 +45,7 @@ def organization_update(*, organization: Organization, name: str) -> Organizatio
 
 
 @transaction.atomic
-def signup(
-    *, email: str, password: str, organization_name: str
-) -> tuple[User, Organization]:
+def signup(*, email: str, password: str, organization_name: str) -> tuple[User, Organization]:
     email = email.strip().lower()
     user = get_user_model().objects.create_user(username=email, email=email, password=password)
     organization = organization_create(name=organization_name, owner=user)

@@ -57,7 +57,10 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         return redirect("dashboards:overview", org_slug=organization.slug)
     orgs = selectors.organizations_for_user(user=request.user)
     return render(
-        request, "tenants/organization_list.html", {"orgs": orgs, "form": form}, status=_status(form)
+        request,
+        "tenants/organization_list.html",
+        {"orgs": orgs, "form": form},
+        status=_status(form),
     )
 
 
