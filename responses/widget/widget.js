@@ -157,8 +157,8 @@
     $("form").hidden = $(".f").hidden = true;
     $(".t").hidden = false;
     $(".x").setAttribute("aria-label", cfg.texts.close);
+    // Moving focus to the thanks reads it out; no live announcement needed.
     $(".t").focus();
-    say(cfg.texts.thank_you);
   }
   function dismiss(kind) {
     if (kind) post(base, key, "dismiss", { token: cfg.token, kind: kind }).catch(function () {});
