@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from surveys.models import Survey
 from surveys.selectors import widget_texts
@@ -24,7 +24,7 @@ SHORT_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 LONG_CACHE = "public, max-age=31536000, immutable"
 
 
-@require_GET
+@require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
     asset = widget_asset()
     etag = f'"{asset.version}"'

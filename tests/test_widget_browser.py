@@ -64,6 +64,20 @@ def generous_rate_limits(settings: Any) -> None:
 
 
 @pytest.fixture
+def page(page: Any) -> Iterator[Any]:
+    """The shared page fixture, left only once its requests are over: a request
+    still running at teardown would land in the next test's database."""
+    pending: set[Any] = set()
+    page.on("request", lambda request: pending.add(request))
+    page.on("requestfinished", lambda request: pending.discard(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
+    yield page
+    deadline = time.monotonic() + 5
+    while pending and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+
+
+@pytest.fixture
 def embedded(org: Organization, host_origin: str) -> Survey:
     return survey_create(
         organization=org,

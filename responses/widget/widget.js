@@ -6,7 +6,7 @@
   if (!me || w.__nps) return;
   w.__nps = 1;
   var ds = me.dataset, key = ds.survey, base = me.src.replace(/\/widget\.js(\?.*)?$/, "");
-  var user = {}, cfg, host, root, $, ans, timer, busy, warned, inflight = {};
+  var user = {}, mem = {}, cfg, host, root, $, ans, timer, busy, warned, inflight = {};
 
   function warn(m) {
     // One line at most: a broken survey must never flood the host's console.
@@ -42,7 +42,11 @@
 
   // Answers wait in localStorage until the server confirms them, so a network
   // failure or a page change never loses one; the client id makes resends idempotent.
-  function box(v) { return v ? ls("outbox", v) : ls("outbox") || {}; }
+  // Without storage the outbox lives in memory, for this page only.
+  function box(v) {
+    if (v) { mem = v; ls("outbox", v); }
+    return ls("outbox") || mem;
+  }
   function ship(id) {
     var e = box()[id];
     if (!e || inflight[id]) return;
