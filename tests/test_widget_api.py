@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -251,6 +252,20 @@ def test_it_stores_an_answer_and_updates_it_on_a_changed_score(
     assert (stored.score, stored.channel, stored.language) == (8, "widget", "en")
     assert stored.properties == {"plan": "pro"}
     assert answers == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_commits_an_answer_before_acknowledging_it(client: Client, survey: Survey) -> None:
+    token = token_for(client, survey)
+    assert answer(client, survey, token).status_code == 201
+    # A second connection sees only committed rows.
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT score FROM responses_response WHERE client_id = %s", [ANSWER_ID])
+            assert cursor.fetchone() == (9,)
+    finally:
+        other.close()
 
 
 def test_it_counts_a_retried_answer_once(client: Client, survey: Survey) -> None:

@@ -123,7 +123,7 @@
       '<div class="b"><button type="button" class="k">' + esc(t.skip) + '</button><button type="submit" class="p">' + esc(t.send) + "</button></div></div></form>" +
       '<p class="t" hidden tabindex="-1">' + esc(t.thank_you) + "</p>" +
       '<div class="b f"><button type="button" class="o">' + esc(t.not_now) + '</button><button type="button" class="v">' + esc(t.never) + "</button></div>" +
-      '<button type="button" class="x" aria-label="' + esc(t.not_now) + '">×</button><div class="r" aria-live="polite"></div></section>';
+      '<button type="button" class="x" aria-label="' + esc(t.close) + '">×</button><div class="r" aria-live="polite"></div></section>';
     $ = function (s) { return root.querySelector(s); };
     $(".w").style.setProperty("--a", /^#[0-9a-f]{6}$/i.test(br.accent) ? br.accent : "#2563eb");
     $(".s").onchange = function (ev) { choose(+ev.target.value); };
@@ -143,7 +143,7 @@
     ans.s = s;
     save();
     $(".c").hidden = false;
-    $("#u").textContent = t["follow_up_" + cat] || t.follow_up;
+    $("#u").textContent = t["follow_up_" + cat];
     say(s + ". " + $("#u").textContent);
   }
   function save(now) {
@@ -160,7 +160,6 @@
     save(1);
     $("form").hidden = $(".f").hidden = true;
     $(".t").hidden = false;
-    $(".x").setAttribute("aria-label", cfg.texts.close);
     // Moving focus to the thanks reads it out; no live announcement needed.
     $(".t").focus();
   }
