@@ -27,14 +27,17 @@ LONG_CACHE = "public, max-age=31536000, immutable"
 @require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
     asset = widget_asset()
-    etag = f'"{asset.version}"'
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    # Each encoding is its own representation, so each gets its own validator.
+    etag = f'"{asset.version}{"-gz" if gzipped else ""}"'
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=304)
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = HttpResponse(asset.gzipped, content_type="text/javascript; charset=utf-8")
-        response["Content-Encoding"] = "gzip"
     else:
-        response = HttpResponse(asset.body, content_type="text/javascript; charset=utf-8")
+        response = HttpResponse(
+            asset.gzipped if gzipped else asset.body, content_type="text/javascript; charset=utf-8"
+        )
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
     response["ETag"] = etag
     response["Cache-Control"] = LONG_CACHE if request.GET.get("v") == asset.version else SHORT_CACHE
     response["Vary"] = "Accept-Encoding"

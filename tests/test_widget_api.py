@@ -98,8 +98,13 @@ def test_it_serves_the_script_gzipped_with_a_validator(client: Client) -> None:
     assert gzip.decompress(response.content) == widget_asset().body
     assert "max-age=3600" in response["Cache-Control"]
     assert "Set-Cookie" not in response
-    again = client.get("/widget.js", HTTP_IF_NONE_MATCH=response["ETag"])
+    again = client.get(
+        "/widget.js", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=response["ETag"]
+    )
     assert again.status_code == 304
+    plain = client.get("/widget.js", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert plain.status_code == 200
+    assert plain.content == widget_asset().body
 
 
 def test_it_caches_a_versioned_script_for_a_year(client: Client) -> None:
