@@ -133,7 +133,8 @@ def open_page(page: Any, url: str) -> dict[str, Any]:
     with page.expect_response(lambda r: r.url.endswith("/config")) as info:
         page.goto(url)
     decision: dict[str, Any] = info.value.json()
-    page.wait_for_timeout(50)  # rendering follows the response within a task
+    if decision["show"]:
+        page.locator("nps-widget").wait_for(state="attached")
     return decision
 
 
