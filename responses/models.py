@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
 from tenants.models import TenantModel
@@ -12,6 +14,14 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     API = "api", "API"
     IMPORT = "import", "Import"
+
+
+class FollowUpStatus(models.TextChoices):
+    """Closing the loop with one respondent, usually a detractor."""
+
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Respondent(TenantModel):
@@ -60,6 +70,19 @@ class Response(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Close the loop: the team's work on this answer, exported with it.
+    follow_up_status = models.CharField(
+        max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.NEW
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_responses",
+    )
+    tags = models.JSONField(default=list, blank=True)
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -75,10 +98,29 @@ class Response(TenantModel):
             models.Index(fields=["organization", "survey", "created_at"]),
             # The prompt policy's "answered recently?" for one person.
             models.Index(fields=["organization", "respondent", "survey", "created_at"]),
+            # The detractor inbox: open items of one status, newest first.
+            models.Index(fields=["organization", "follow_up_status", "created_at"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.score} on {self.survey_id}"
+
+
+class Note(TenantModel):
+    """An internal note on a response: never shown to the respondent."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.response_id}"
 
 
 class PromptEvent(TenantModel):

@@ -11,6 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from responses.models import Note, Respondent, Response
+from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
@@ -39,17 +41,27 @@ def fill(route: str, values: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def org_objects(owner: Any, member: Any, org: Organization) -> dict[str, Any]:
+def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict[str, Any]:
     """One object of `org` per URL parameter, so outsiders aim at real rows."""
     api_key, _ = api_key_create(organization=org, name="k")
     invitation, _ = invitation_create(
         organization=org, email="invitee@example.com", role="viewer", invited_by=owner
     )
+    with tenant_context(org):
+        respondent = Respondent.objects.create(organization=org, external_id="u1", name="Ann")
+        response = Response.objects.create(
+            organization=org, survey=survey, respondent=respondent, score=3, comment="Slow"
+        )
+        note = Note.objects.create(organization=org, response=response, author=owner, body="Called")
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
         "invitation_id": invitation.pk,
         "key_id": api_key.pk,
+        "survey_id": survey.pk,
+        "respondent_id": respondent.pk,
+        "response_id": response.pk,
+        "note_id": note.pk,
     }
 
 
@@ -90,6 +102,9 @@ def test_nothing_changed_after_the_outsider_tried(
     with tenant_context(org):
         assert ApiKey.objects.get().revoked_at is None
         assert Invitation.objects.count() == 1
+        response = Response.objects.get()
+        assert (response.score, response.follow_up_status, response.notes.count()) == (3, "new", 1)
+        assert Survey.objects.get().is_active
     org.refresh_from_db()
     assert org.name == "Example Inc"
 

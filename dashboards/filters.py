@@ -1,0 +1,214 @@
+"""The back office's filters: one form read from the URL, one way to apply it.
+
+Filters live in the query string so a view is shareable and back-button safe.
+Every page and the API read them through `parse_filters` and narrow rows with
+`Filters.apply`, so a number means the same thing wherever it is shown.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from responses.models import Channel
+from surveys.models import Survey
+
+RANGE_CHOICES = [
+    ("30", _("Last 30 days")),
+    ("90", _("Last 90 days")),
+    ("365", _("Last 365 days")),
+    ("custom", _("Custom")),
+]
+DEFAULT_RANGE = "90"
+CATEGORY_SCORES = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
+CATEGORY_CHOICES = [
+    ("", _("All categories")),
+    ("promoter", _("Promoters")),
+    ("passive", _("Passives")),
+    ("detractor", _("Detractors")),
+]
+MAX_CUSTOM_DAYS = 3 * 366
+
+
+class FilterError(ValueError):
+    """A filter in the URL is invalid; `errors` maps each parameter to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items()))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the rows are narrowed to. `start`/`end` are aware datetimes, end exclusive."""
+
+    start: datetime
+    end: datetime
+    range: str = DEFAULT_RANGE
+    survey: Survey | None = None
+    channel: str = ""
+    category: str = ""
+    score: int | None = None
+    language: str = ""
+    traits: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    q: str = ""
+
+    @property
+    def days(self) -> int:
+        return max(1, round((self.end - self.start) / timedelta(days=1)))
+
+    def previous(self) -> "Filters":
+        """The same filters over the period of the same length just before."""
+        length = self.end - self.start
+        return replace(self, start=self.start - length, end=self.start)
+
+    def apply(self, responses: QuerySet[Any], *, prefix: str = "") -> QuerySet[Any]:
+        """Narrow a Response queryset (or one related to it through `prefix`)."""
+        return responses.filter(self.q_object(prefix=prefix))
+
+    def q_object(self, *, prefix: str = "") -> Q:
+        condition = Q(**{f"{prefix}created_at__gte": self.start}) & Q(
+            **{f"{prefix}created_at__lt": self.end}
+        )
+        return condition & self.q_without_dates(prefix=prefix)
+
+    def q_without_dates(self, *, prefix: str = "") -> Q:
+        """Every filter but the date range: for trend series over their own range."""
+        condition = Q()
+        if self.survey is not None:
+            condition &= Q(**{f"{prefix}survey": self.survey})
+        if self.channel:
+            condition &= Q(**{f"{prefix}channel": self.channel})
+        if self.category:
+            low, high = CATEGORY_SCORES[self.category]
+            condition &= Q(**{f"{prefix}score__gte": low, f"{prefix}score__lte": high})
+        if self.score is not None:
+            condition &= Q(**{f"{prefix}score": self.score})
+        if self.language:
+            condition &= Q(**{f"{prefix}language": self.language})
+        for key, value in self.traits:
+            # The key is taken literally (never as a lookup name) and compared as
+            # text, so plan:pro and seats:3 both read naturally.
+            trait = KeyTextTransform(key, f"{prefix}respondent__traits")
+            condition &= Q(Exact(trait, value))
+        if self.q:
+            condition &= Q(**{f"{prefix}comment__icontains": self.q})
+        return condition
+
+    def query_items(self) -> list[tuple[str, str]]:
+        """The filters as URL parameters: what `parse_filters` reads back."""
+        items: list[tuple[str, str]] = [("range", self.range)]
+        if self.range == "custom":
+            items += [("from", self.local_start.isoformat()), ("to", self.local_last.isoformat())]
+        for name, value in (
+            ("survey", self.survey.pk if self.survey else ""),
+            ("channel", self.channel),
+            ("category", self.category),
+            ("score", "" if self.score is None else self.score),
+            ("language", self.language),
+        ):
+            if value != "":
+                items.append((name, str(value)))
+        items += [("trait", f"{key}:{value}") for key, value in self.traits]
+        if self.q:
+            items.append(("q", self.q))
+        return items
+
+    def querystring(self, **overrides: Any) -> str:
+        """`?…` for these filters, with some parameters replaced (None drops one)."""
+        items = [(k, v) for k, v in self.query_items() if k not in overrides]
+        items += [(k, str(v)) for k, v in overrides.items() if v is not None]
+        return "?" + urlencode(items)
+
+    @property
+    def local_start(self) -> date:
+        return timezone.localtime(self.start, self.start.tzinfo).date()
+
+    @property
+    def local_last(self) -> date:
+        """The last day included, in the organization's time zone."""
+        return timezone.localtime(self.end, self.end.tzinfo).date() - timedelta(days=1)
+
+
+class FilterForm(forms.Form):
+    range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label=_("Period"))
+    from_ = forms.DateField(required=False, label=_("From"))
+    to = forms.DateField(required=False, label=_("To"))
+    survey = forms.ModelChoiceField(
+        queryset=Survey.objects.unscoped().none(), required=False, empty_label=_("All surveys")
+    )
+    channel = forms.ChoiceField(choices=[("", _("All channels")), *Channel.choices], required=False)
+    category = forms.ChoiceField(choices=CATEGORY_CHOICES, required=False)
+    score = forms.IntegerField(min_value=0, max_value=10, required=False)
+    language = forms.CharField(max_length=8, required=False)
+    q = forms.CharField(max_length=200, required=False, label=_("Search comments"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per request: the tenant context must be active to list surveys.
+        self.fields["survey"].queryset = Survey.objects.all()  # type: ignore[attr-defined]
+        # "from" is a Python keyword; the URL says from=…
+        self.fields["from"] = self.fields.pop("from_")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("range") == "custom":
+            start, last = data.get("from"), data.get("to")
+            if not start or not last:
+                raise forms.ValidationError(_("A custom period needs both a start and an end."))
+            if last < start:
+                raise forms.ValidationError(_("The period ends before it starts."))
+            if (last - start).days >= MAX_CUSTOM_DAYS:
+                raise forms.ValidationError(_("A period can cover at most three years."))
+        return data
+
+
+def _traits(values: list[str]) -> tuple[tuple[str, str], ...]:
+    traits = []
+    for raw in values:
+        key, sep, value = raw.partition(":")
+        key = key.strip()
+        plain = key.replace("_", "").replace("-", "").isalnum()
+        if not sep or not plain or len(key) > 64:
+            raise FilterError(
+                {"trait": [str(_("Write a trait filter as key:value, e.g. plan:pro."))]}
+            )
+        traits.append((key, value.strip()))
+    return tuple(traits)
+
+
+def parse_filters(params: QueryDict, *, tz: str, today: date | None = None) -> Filters:
+    """Read filters from the URL; raise FilterError with one message per bad parameter."""
+    form = FilterForm(params)
+    if not form.is_valid():
+        errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
+        raise FilterError(errors)
+    data = form.cleaned_data
+    zone = ZoneInfo(tz)
+    today = today or timezone.localdate(timezone=zone)
+    period = data.get("range") or DEFAULT_RANGE
+    if period == "custom":
+        first, last = data["from"], data["to"]
+    else:
+        first, last = today - timedelta(days=int(period) - 1), today
+    return Filters(
+        start=datetime.combine(first, time.min, tzinfo=zone),
+        end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone),
+        range=period,
+        survey=data.get("survey"),
+        channel=data.get("channel") or "",
+        category=data.get("category") or "",
+        score=data.get("score"),
+        language=(data.get("language") or "").strip().lower(),
+        traits=_traits(params.getlist("trait")),
+        q=(data.get("q") or "").strip(),
+    )
