@@ -23,6 +23,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include(account_urlpatterns)),
     path("o/<slug:org_slug>/", include("dashboards.urls")),
+    path("o/<slug:org_slug>/", include("followups.urls")),
+    path("o/<slug:org_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("", include("responses.urls")),
     path("api/v1/", include(api_v1)),

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "surveys",
     "responses",
     "dashboards",
+    "followups",
     "integrations",
 ]
 
