@@ -2,14 +2,14 @@
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from responses.models import Channel, Respondent, Response
+from responses.models import Channel, FollowUpStatus, Note, PromptEvent, Respondent, Response
 from surveys.models import Survey, SurveyKind
 from surveys.presets import preset_texts
 from tenants.context import tenant_context
@@ -90,6 +90,21 @@ COMMENTS = {
             "Les prix ont augmenté sans prévenir.",
         ],
     },
+}
+
+
+# A tag the team would put on a detractor's comment, by a word in it.
+TAGS_BY_WORD = {
+    "slow": "performance",
+    "lent": "performance",
+    "support": "support",
+    "pric": "pricing",
+    "prix": "pricing",
+    "export": "feature-request",
+}
+NOTES = {
+    FollowUpStatus.CONTACTED: "Called them; they agreed to a follow-up demo next week.",
+    FollowUpStatus.RESOLVED: "Fixed on our side and confirmed by email. Thanked them.",
 }
 
 
@@ -212,6 +227,60 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
             )
         )
     Response.objects.bulk_create(rows, batch_size=2000)
+    _displays(organization, rng, rows)
+    _follow_ups(organization, rng, rows, now)
+
+
+def _displays(organization: Organization, rng: random.Random, rows: list[Response]) -> None:
+    """Each answer was preceded by a display, and some displays went unanswered,
+    so the response rate per channel reads like a real one."""
+    events = []
+    for response in rows:
+        assert response.respondent is not None
+        for extra in range(1 + (rng.random() < 0.8) + (rng.random() < 0.3)):
+            events.append(
+                PromptEvent(
+                    organization=organization,
+                    survey=response.survey,
+                    respondent=response.respondent,
+                    kind=PromptEvent.Kind.DISPLAY,
+                    channel=response.channel,
+                    created_at=response.created_at - timedelta(minutes=extra * 90),
+                )
+            )
+    PromptEvent.objects.bulk_create(events, batch_size=5000)
+
+
+def _follow_ups(
+    organization: Organization, rng: random.Random, rows: list[Response], now: datetime
+) -> None:
+    """Older detractors were mostly handled; the recent ones wait in the inbox."""
+    team = [m.user for m in Membership.objects.filter(organization=organization)]
+    notes = []
+    for response in rows:
+        if response.score > 6:
+            continue
+        recent = now - response.created_at < timedelta(days=21)
+        weights = (6, 3, 1) if recent else (1, 2, 7)
+        status = rng.choices(list(FollowUpStatus), weights=weights)[0]
+        response.follow_up_status = status
+        text = response.comment.lower()
+        response.tags = sorted({tag for word, tag in TAGS_BY_WORD.items() if word in text})
+        if status != FollowUpStatus.NEW:
+            response.assignee = rng.choice(team)
+            notes.append(
+                Note(
+                    organization=organization,
+                    response=response,
+                    author=response.assignee,
+                    body=NOTES[status],
+                    created_at=response.created_at + timedelta(days=1),
+                )
+            )
+    Response.objects.bulk_update(
+        [r for r in rows if r.score <= 6], ["follow_up_status", "tags", "assignee"], batch_size=2000
+    )
+    Note.objects.bulk_create(notes, batch_size=2000)
 
 
 def _respondents(organization: Organization, rng: random.Random, count: int) -> list[Respondent]:

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from responses.models import Respondent, Response
+from responses.models import Note, PromptEvent, Respondent, Response
 from responses.scoring import NpsSummary
 from surveys.models import Survey
 from tenants.context import tenant_context
@@ -68,3 +68,21 @@ def test_it_writes_plausible_answers_in_english_and_french(db: None) -> None:
     )
     assert summary.nps is not None and 0 < summary.nps < 70
     assert (dates.last() - dates.first()).days > 300
+
+
+def test_it_gives_the_inbox_work_in_every_state_and_the_channels_displays(db: None) -> None:
+    seed(2000)
+    acme = Organization.objects.get(slug="acme")
+    with tenant_context(acme):
+        detractors = Response.objects.filter(score__lte=6)
+        statuses = set(detractors.values_list("follow_up_status", flat=True))
+        handled = detractors.exclude(follow_up_status="new")
+        assert statuses == {"new", "contacted", "resolved"}
+        assert not handled.filter(assignee=None).exists()
+        assert Note.objects.filter(response__in=handled).count() == handled.count()
+        assert detractors.exclude(tags=[]).exists()
+        assert not Response.objects.filter(score__gte=7).exclude(follow_up_status="new").exists()
+        for channel in ("widget", "link", "email"):
+            answers = Response.objects.filter(channel=channel).count()
+            displays = PromptEvent.objects.filter(kind="display", channel=channel).count()
+            assert answers < displays < 3 * answers + 1
