@@ -144,6 +144,19 @@ class ApiKey(TenantModel):
         return f"nps_{self.prefix}_••••"
 
 
+class UserPreference(models.Model):
+    """A person's own settings, the same in every organization they belong to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    # Empty means "follow the browser" (Accept-Language).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+
 __all__ = [
     "ApiKey",
     "Invitation",
@@ -152,6 +165,7 @@ __all__ = [
     "Role",
     "TenantManager",
     "TenantModel",
+    "UserPreference",
     "current_organization",
     "role_at_least",
 ]

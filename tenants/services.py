@@ -9,10 +9,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from . import keys
 from .context import tenant_context
-from .models import ApiKey, Invitation, Membership, Organization, Role
+from .models import (
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    UserPreference,
+    new_identity_secret,
+)
 
 RESERVED_SLUGS = {"new", "admin", "api", "static"}
 
@@ -161,3 +170,26 @@ def invitations_expire() -> int:
         .delete()
     )
     return deleted
+
+
+def identity_secret_rotate(*, organization: Organization) -> Organization:
+    """A new identity secret; every hash signed with the old one stops verifying at once."""
+    organization.identity_secret = new_identity_secret()
+    organization.save(update_fields=["identity_secret"])
+    return organization
+
+
+def identity_verification_set(*, organization: Organization, required: bool) -> Organization:
+    organization.require_identity_verification = required
+    organization.save(update_fields=["require_identity_verification"])
+    return organization
+
+
+def user_language_set(*, user: User, language: str) -> UserPreference:
+    """Saves the user's interface language; "" follows the browser again."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": gettext("Unknown language.")})
+    preference, _ = UserPreference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference

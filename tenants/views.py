@@ -1,14 +1,22 @@
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .decorators import require_role
 from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm, SignupForm
+from .language import saved_language
 from .models import ApiKey, Invitation, Membership, Role
 
 
@@ -71,9 +79,67 @@ def organization_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = OrganizationForm(request.POST or None, initial={"name": organization.name})
     if request.method == "POST" and form.is_valid():
         services.organization_update(organization=organization, name=form.cleaned_data["name"])
-        messages.success(request, "Organization renamed.")
+        messages.success(request, _("Organization renamed."))
         return redirect("organization_settings", org_slug=org_slug)
-    return render(request, "tenants/settings.html", {"form": form}, status=_status(form))
+    return _settings_page(request, form=form, status=_status(form))
+
+
+class RotateSecretForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I understand that hashes made with the current secret stop working."),
+        error_messages={"required": gettext_lazy("Tick the box to confirm the new secret.")},
+    )
+
+
+def _settings_page(
+    request: HttpRequest,
+    *,
+    form: OrganizationForm | None = None,
+    rotate_form: RotateSecretForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    context = {
+        "form": form or OrganizationForm(initial={"name": organization.name}),
+        "rotate_form": rotate_form or RotateSecretForm(),
+    }
+    return render(request, "tenants/settings.html", context, status=status)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def identity_secret_rotate(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = RotateSecretForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, rotate_form=form, status=400)
+    services.identity_secret_rotate(organization=request.organization)  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _(
+            "New identity secret created. User hashes made with the old secret no longer "
+            "verify: update your servers now."
+        ),
+    )
+    return redirect(f"{_settings_url(org_slug)}#identity")
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def identity_verification(request: HttpRequest, org_slug: str) -> HttpResponse:
+    required = request.POST.get("required") in ("on", "true", "1")
+    services.identity_verification_set(
+        organization=request.organization,  # type: ignore[attr-defined]
+        required=required,
+    )
+    if required:
+        messages.success(request, _("The widget now surveys verified users only."))
+    else:
+        messages.success(request, _("The widget no longer requires verified users."))
+    return redirect(f"{_settings_url(org_slug)}#identity")
+
+
+def _settings_url(org_slug: str) -> str:
+    return reverse("organization_settings", args=[org_slug])
 
 
 @require_http_methods(["GET", "POST"])
@@ -182,3 +248,60 @@ def api_key_revoke(request: HttpRequest, org_slug: str, key_id: int) -> HttpResp
         return render(request, "tenants/_api_key_row.html", {"key": api_key})
     messages.success(request, f"Key “{api_key.name}” revoked.")
     return redirect("api_keys", org_slug=org_slug)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Interface language"),
+        choices=[("", gettext_lazy("Same as my browser")), *settings.LANGUAGES],
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def account_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, saved on the user so it follows them everywhere.
+
+    Anonymous visitors get the language cookie only.
+    """
+    initial = {"language": saved_language(user=request.user)}
+    form = LanguageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            services.user_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+        translation.activate(language or settings.LANGUAGE_CODE)
+        messages.success(request, _("Language saved."))
+        response = redirect(_safe_next(request))
+        _set_language_cookie(response, language)
+        return response
+    return render(
+        request,
+        "tenants/account_language.html",
+        {"form": form, "next": _safe_next(request)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else reverse("account_language")
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    if not language:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )

@@ -1,0 +1,41 @@
+"""The back office's language: the signed-in user's saved choice, else the browser's.
+
+`LocaleMiddleware` picks a language from the language cookie or Accept-Language;
+this middleware, running after authentication, replaces it with the language the
+user saved, so the choice follows the person to every browser and device.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from .models import UserPreference
+
+
+def saved_language(*, user: User | AnonymousUser) -> str:
+    """The user's chosen language code, or "" to follow the browser."""
+    if not user.is_authenticated:
+        return ""
+    language = (
+        UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
+    )
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # No session cookie, no user: skipping the session keeps public
+        # responses (the widget, the link page) free of `Vary: Cookie`.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)
+        language = saved_language(user=request.user)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
