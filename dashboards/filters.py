@@ -67,9 +67,14 @@ class Filters:
         return max(1, round((self.end - self.start) / timedelta(days=1)))
 
     def previous(self) -> "Filters":
-        """The same filters over the period of the same length just before."""
-        length = self.end - self.start
-        return replace(self, start=self.start - length, end=self.start)
+        """The same filters over the same number of days just before.
+
+        Counted in local days, not hours, so a period spanning a daylight-saving
+        change still starts the previous one at local midnight.
+        """
+        first = self.local_start - timedelta(days=(self.local_last - self.local_start).days + 1)
+        start = datetime.combine(first, time.min, tzinfo=self.start.tzinfo)
+        return replace(self, start=start, end=self.start)
 
     def apply(self, responses: QuerySet[Any], *, prefix: str = "") -> QuerySet[Any]:
         """Narrow a Response queryset (or one related to it through `prefix`)."""

@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 Z_95 = 1.96
 
@@ -28,6 +29,25 @@ class NpsSummary:
         return 100.0 * count / self.total if self.total else 0.0
 
     @property
+    def promoter_percent(self) -> float:
+        return self.percent(self.promoters)
+
+    @property
+    def passive_percent(self) -> float:
+        return self.percent(self.passives)
+
+    @property
+    def detractor_percent(self) -> float:
+        return self.percent(self.detractors)
+
+    @property
+    def nps_exact(self) -> Fraction | None:
+        """The score as a fraction, for callers that must not lose a digit."""
+        if not self.total:
+            return None
+        return Fraction(100 * (self.promoters - self.detractors), self.total)
+
+    @property
     def nps(self) -> float | None:
         if not self.total:
             return None
@@ -47,6 +67,26 @@ class NpsSummary:
         se = self.standard_error
         return None if se is None else Z_95 * se
 
+    @property
+    def low(self) -> float | None:
+        """Lower end of the 95 % interval, kept within the scale."""
+        if self.nps is None or self.margin_of_error is None:
+            return None
+        return max(-100.0, self.nps - self.margin_of_error)
+
+    @property
+    def high(self) -> float | None:
+        if self.nps is None or self.margin_of_error is None:
+            return None
+        return min(100.0, self.nps + self.margin_of_error)
+
+    def __add__(self, other: "NpsSummary") -> "NpsSummary":
+        return NpsSummary(
+            promoters=self.promoters + other.promoters,
+            passives=self.passives + other.passives,
+            detractors=self.detractors + other.detractors,
+        )
+
 
 def change_z(current: NpsSummary, previous: NpsSummary) -> float | None:
     """z of the change between two periods; |z| ≥ 1.96 is significant at 95 %."""
@@ -57,3 +97,8 @@ def change_z(current: NpsSummary, previous: NpsSummary) -> float | None:
     if spread == 0:
         return None
     return (current.nps - previous.nps) / spread
+
+
+def two_sided_p(z: float) -> float:
+    """Chance of a change at least this large if nothing changed (normal approximation)."""
+    return math.erfc(abs(z) / math.sqrt(2))

@@ -1,0 +1,314 @@
+"""The back office's numbers: one module for every page and the API.
+
+Each function takes the `Filters` read from the URL and aggregates in the
+database over the filtered date range of the current organization, so a query
+is served by the (organization, survey, created_at) index and returns counts,
+never rows. Numbers stay exact (counts, fractions, unrounded floats); rounding
+happens only where they are displayed.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
+
+from responses.models import Channel, PromptEvent, Response
+from responses.scoring import Z_95, NpsSummary, category, change_z, two_sided_p
+from surveys.models import Survey
+
+from .filters import Filters
+
+EMPTY = NpsSummary(promoters=0, passives=0, detractors=0)
+GRANULARITIES = ("day", "week", "month")
+ROLLING_CHOICES = (7, 30, 90)
+MINUS = "\N{MINUS SIGN}"  # typographic minus: reads better than a hyphen beside "+6"
+
+
+def _split() -> dict[str, Count]:
+    return {
+        "promoters": Count("id", filter=Q(score__gte=9)),
+        "passives": Count("id", filter=Q(score__gte=7, score__lte=8)),
+        "detractors": Count("id", filter=Q(score__lte=6)),
+    }
+
+
+def _summary_of(row: Mapping[str, Any]) -> NpsSummary:
+    return NpsSummary(
+        promoters=row["promoters"] or 0,
+        passives=row["passives"] or 0,
+        detractors=row["detractors"] or 0,
+    )
+
+
+def _responses(filters: Filters) -> QuerySet[Response]:
+    return filters.apply(Response.objects.all())
+
+
+# Summary ---------------------------------------------------------------------
+
+
+def summary(*, filters: Filters) -> NpsSummary:
+    """The promoter/passive/detractor split in one aggregate query."""
+    return _summary_of(_responses(filters).aggregate(**_split()))
+
+
+# Histogram -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bucket:
+    score: int
+    count: int
+
+    @property
+    def category(self) -> str:
+        return category(self.score)
+
+
+def histogram(*, filters: Filters) -> list[Bucket]:
+    """How many answers gave each score, 0 to 10, empty scores included."""
+    counts = dict(_responses(filters).values_list("score").annotate(n=Count("id")).order_by())
+    return [Bucket(score=score, count=counts.get(score, 0)) for score in range(11)]
+
+
+# Response rate ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelRate:
+    channel: str
+    label: str
+    answers: int
+    displays: int
+
+    @property
+    def rate(self) -> float | None:
+        """Answers per display; None when the channel records no displays
+        (links, emails, the API and imports are not shown by the widget)."""
+        return self.answers / self.displays if self.displays else None
+
+    @property
+    def percent(self) -> float | None:
+        rate = self.rate
+        return None if rate is None else 100.0 * rate
+
+
+def _asked(filters: Filters) -> Q:
+    """The filters that describe who was asked, where and when.
+
+    A display has no answer yet, so filters on the answer (category, score,
+    language, comment text) cannot narrow it; they narrow neither side here,
+    so the rate compares like with like.
+    """
+    asked = replace(filters, category="", score=None, language="", q="")
+    return asked.q_object()
+
+
+def response_rates(*, filters: Filters) -> list[ChannelRate]:
+    """Answers ÷ displays per channel, over the same period and surveys."""
+    asked = _asked(filters)
+    answers = dict(
+        Response.objects.filter(asked).values_list("channel").annotate(n=Count("id")).order_by()
+    )
+    displays = dict(
+        PromptEvent.objects.filter(asked, kind=PromptEvent.Kind.DISPLAY)
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    labels = dict(Channel.choices)
+    return [
+        ChannelRate(
+            channel=channel,
+            label=str(labels.get(channel, channel)),
+            answers=answers.get(channel, 0),
+            displays=displays.get(channel, 0),
+        )
+        for channel in labels
+        if channel in answers or channel in displays
+    ]
+
+
+# Change against the previous period ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    current: NpsSummary
+    previous: NpsSummary
+
+    @property
+    def delta(self) -> float | None:
+        if self.current.nps is None or self.previous.nps is None:
+            return None
+        return self.current.nps - self.previous.nps
+
+    @property
+    def z(self) -> float | None:
+        return change_z(self.current, self.previous)
+
+    @property
+    def p_value(self) -> float | None:
+        z = self.z
+        return None if z is None else two_sided_p(z)
+
+    @property
+    def significant(self) -> bool:
+        z = self.z
+        return z is not None and abs(z) >= Z_95
+
+    @property
+    def phrase(self) -> str:
+        """The change in plain words, e.g. "+6, not significant"."""
+        delta = self.delta
+        if delta is None:
+            return _("no previous data") if self.previous.total == 0 else _("no current data")
+        points = round(delta)
+        signed = f"+{points}" if points > 0 else f"{MINUS}{-points}" if points < 0 else "±0"
+        if self.significant:
+            return _("%(points)s, significant (p < 0.05)") % {"points": signed}
+        return _("%(points)s, not significant") % {"points": signed}
+
+
+def change(*, filters: Filters, current: NpsSummary | None = None) -> Change:
+    """This period against the one of the same length just before it."""
+    now = current if current is not None else summary(filters=filters)
+    return Change(current=now, previous=summary(filters=filters.previous()))
+
+
+# Per survey ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveySummary:
+    survey: Survey
+    summary: NpsSummary
+
+
+def by_survey(*, filters: Filters) -> list[SurveySummary]:
+    """Every survey of the organization over the filtered period, one query."""
+    across = replace(filters, survey=None)
+    rows = {
+        row["survey_id"]: _summary_of(row)
+        for row in _responses(across).values("survey_id").annotate(**_split()).order_by()
+    }
+    return [
+        SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY))
+        for survey in Survey.objects.all()
+    ]
+
+
+# Trend -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One bucket of the trend: `first`..`last` are local dates, both included.
+
+    With a rolling window the counts cover the window ending on `last`.
+    """
+
+    first: date
+    last: date
+    summary: NpsSummary
+
+    @property
+    def n(self) -> int:
+        return self.summary.total
+
+    @property
+    def nps(self) -> float | None:
+        return self.summary.nps
+
+    @property
+    def low(self) -> float | None:
+        return self.summary.low
+
+    @property
+    def high(self) -> float | None:
+        return self.summary.high
+
+
+def default_granularity(*, filters: Filters) -> str:
+    """About 10 to 60 points, whatever the period."""
+    if filters.days <= 31:
+        return "day"
+    if filters.days <= 190:
+        return "week"
+    return "month"
+
+
+def _daily(filters: Filters, since: date) -> dict[date, NpsSummary]:
+    """Counts per local day from `since` to the end of the period, one grouped query."""
+    zone = filters.start.tzinfo
+    widened = replace(filters, start=datetime.combine(since, time.min, tzinfo=zone))
+    rows = (
+        _responses(widened)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(**_split())
+        .order_by()
+    )
+    return {row["day"]: _summary_of(row) for row in rows}
+
+
+def _bucket_starts(first: date, last: date, granularity: str) -> list[date]:
+    if granularity == "day":
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if granularity == "week":
+        monday = first - timedelta(days=first.weekday())
+        weeks = (last - monday).days // 7 + 1
+        return [max(first, monday + timedelta(weeks=i)) for i in range(weeks)]
+    starts, month = [], first.replace(day=1)
+    while month <= last:
+        starts.append(max(first, month))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return starts
+
+
+class _Window:
+    """Sums of daily counts over any run of days, by prefix sums."""
+
+    def __init__(self, daily: Mapping[date, NpsSummary], since: date, until: date) -> None:
+        self.since = since
+        self.prefix = [EMPTY]
+        day = since
+        while day <= until:
+            self.prefix.append(self.prefix[-1] + daily.get(day, EMPTY))
+            day += timedelta(days=1)
+
+    def total(self, first: date, last: date) -> NpsSummary:
+        low, high = (first - self.since).days, (last - self.since).days + 1
+        top, bottom = self.prefix[high], self.prefix[max(low, 0)]
+        return NpsSummary(
+            promoters=top.promoters - bottom.promoters,
+            passives=top.passives - bottom.passives,
+            detractors=top.detractors - bottom.detractors,
+        )
+
+
+def trend(
+    *, filters: Filters, granularity: str = "day", rolling_days: int | None = None
+) -> list[TrendPoint]:
+    """NPS per day, week or month over the period; empty buckets have nps None.
+
+    With `rolling_days`, each point covers the `rolling_days` days ending on the
+    bucket's last day (reaching before the period's start), which smooths a
+    noisy series without hiding its level.
+    """
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"Unknown granularity {granularity!r}.")
+    first, last = filters.local_start, filters.local_last
+    since = first - timedelta(days=rolling_days - 1) if rolling_days else first
+    window = _Window(_daily(filters, since), since, last)
+    starts = _bucket_starts(first, last, granularity)
+    ends = [start - timedelta(days=1) for start in starts[1:]] + [last]
+    points = []
+    for start, end in zip(starts, ends, strict=True):
+        begin = end - timedelta(days=rolling_days - 1) if rolling_days else start
+        points.append(TrendPoint(first=start, last=end, summary=window.total(begin, end)))
+    return points
