@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from .models import Survey
 from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_texts
@@ -29,6 +30,11 @@ def survey_by_public_key(*, public_key: str) -> Survey | None:
         .filter(public_key=public_key)
         .first()
     )
+
+
+def surveys_of_organization() -> QuerySet[Survey]:
+    """The current organization's surveys, by name."""
+    return Survey.objects.order_by("name")
 
 
 def origin_allowed(*, survey: Survey, origin: str | None) -> bool:

@@ -1,0 +1,135 @@
+"""Survey management pages under /o/<org_slug>/surveys/.
+
+Every member reads; changes need the admin role. Surveys are looked up through
+the tenant-scoped manager, so another organization's survey is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tenants.decorators import require_role
+from tenants.models import Role, role_at_least
+
+from . import install, selectors, services
+from .forms import POLICY_FIELDS, SurveyCreateForm, SurveyEditForm
+from .models import Survey
+from .preview import preview_context
+
+
+def _survey(survey_id: int) -> Survey:
+    return get_object_or_404(Survey.objects.select_related("organization"), pk=survey_id)
+
+
+def _can_edit(request: HttpRequest) -> bool:
+    return role_at_least(request.membership.role, Role.ADMIN)  # type: ignore[attr-defined]
+
+
+@require_GET
+@require_role(Role.VIEWER)
+def survey_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    context = {"surveys": selectors.surveys_of_organization(), "can_edit": _can_edit(request)}
+    return render(request, "surveys/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.ADMIN)
+def survey_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = SurveyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey = services.survey_create(
+                organization=request.organization,  # type: ignore[attr-defined]
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                product_name=form.cleaned_data["product_name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Survey created. Review its texts and settings."))
+            return redirect("surveys:edit", org_slug=org_slug, survey_id=survey.pk)
+    status = 400 if form.errors else 200
+    return render(request, "surveys/create.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.VIEWER)
+def survey_edit(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
+    survey = _survey(survey_id)
+    if request.method == "GET":
+        form = SurveyEditForm(initial=SurveyEditForm.initial_for(survey))
+        return _edit_page(request, survey, form)
+    if not _can_edit(request):
+        return HttpResponse(_("Editing a survey needs the admin role."), status=403)
+    form = SurveyEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.survey_update(survey=survey, **form.changes())
+        except ValidationError as error:
+            form.add_model_errors(error)
+        else:
+            messages.success(request, _("Survey saved."))
+            return redirect("surveys:edit", org_slug=org_slug, survey_id=survey.pk)
+    # The update may have changed the object in memory before failing: show the saved one.
+    return _edit_page(request, _survey(survey_id), form, status=400)
+
+
+def _edit_page(
+    request: HttpRequest, survey: Survey, form: SurveyEditForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "survey": survey,
+        "form": form,
+        "policy_fields": [form[name] for name in POLICY_FIELDS],
+        "preview": preview_context(survey=survey),
+        "can_edit": _can_edit(request),
+    }
+    return render(request, "surveys/edit.html", context, status=status)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def survey_pause(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
+    survey = services.survey_pause(survey=_survey(survey_id))
+    messages.success(request, _("“%(name)s” is paused: nobody is asked.") % {"name": survey.name})
+    return redirect(_back(request, org_slug, survey))
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def survey_resume(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
+    survey = services.survey_resume(survey=_survey(survey_id))
+    messages.success(request, _("“%(name)s” is running again.") % {"name": survey.name})
+    return redirect(_back(request, org_slug, survey))
+
+
+def _back(request: HttpRequest, org_slug: str, survey: Survey) -> str:
+    """The page the button was on, when it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("surveys:edit", kwargs={"org_slug": org_slug, "survey_id": survey.pk})
+
+
+@require_role(Role.VIEWER)
+def survey_install(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
+    survey = _survey(survey_id)
+    # Looked up first: another organization's survey is a 404 whatever the method.
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    can_edit = _can_edit(request)
+    context = {
+        "survey": survey,
+        "can_edit": can_edit,
+        # The identity secret signs users: only those who may rotate it see it.
+        **install.install_context(request=request, survey=survey, show_secret=can_edit),
+    }
+    return render(request, "surveys/install.html", context)
