@@ -179,7 +179,8 @@ class FilterForm(forms.Form):
 
 def _traits(values: list[str]) -> tuple[tuple[str, str], ...]:
     traits = []
-    for raw in values:
+    # A form always sends its empty "add a trait" field: blank means no filter.
+    for raw in filter(str.strip, values):
         key, sep, value = raw.partition(":")
         key = key.strip()
         plain = key.replace("_", "").replace("-", "").isalnum()

@@ -1,12 +1,121 @@
+"""The back office's analytics pages: the overview and the trend.
+
+Both read the shared filters from the URL; invalid filters answer 400 with the
+filter bar and its messages, and no numbers.
+"""
+
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from tenants.decorators import require_role
 from tenants.models import Role
 
-from . import selectors
+from . import charts, metrics
+from .filters import DEFAULT_RANGE, FilterError, FilterForm, Filters, parse_filters
+from .forms import TrendForm
+
+FIELD_LABELS = {
+    "range": _("Period"),
+    "from": _("From"),
+    "to": _("To"),
+    "survey": _("Survey"),
+    "channel": _("Channel"),
+    "category": _("Category"),
+    "score": _("Score"),
+    "language": _("Language"),
+    "trait": _("Trait"),
+    "q": _("Search comments"),
+}
+
+
+def _messages(errors: dict[str, list[str]]) -> list[str]:
+    return [
+        message if name == "__all__" else f"{FIELD_LABELS.get(name, name)}: {message}"
+        for name, messages in errors.items()
+        for message in messages
+    ]
+
+
+def read_filters(request: HttpRequest) -> tuple[Filters | None, dict[str, Any]]:
+    """The filters of the URL, and the context `dashboards/_filters.html` needs.
+
+    The filters are None when the URL holds an invalid one; the context then
+    carries the messages to show (answer 400, and show no numbers).
+    """
+    organization = request.organization  # type: ignore[attr-defined]
+    traits = [trait for trait in request.GET.getlist("trait") if trait.strip()]
+    try:
+        filters = parse_filters(request.GET, tz=organization.time_zone)
+    except FilterError as error:
+        form, messages = FilterForm(request.GET), _messages(error.errors)
+        return None, {
+            "filters": None,
+            "filter_form": form,
+            "filter_errors": messages,
+            "filter_traits": traits,
+        }
+    shown = _shown(request, filters)
+    return filters, {
+        "filters": filters,
+        "filter_form": shown,
+        "filter_errors": [],
+        "filter_traits": traits,
+    }
+
+
+def _shown(request: HttpRequest, filters: Filters) -> FilterForm:
+    """The form as the bar shows it: the default period selected, and its dates
+    filled in so that switching to a custom period starts from them."""
+    data = request.GET.copy()
+    data.setdefault("range", DEFAULT_RANGE)
+    if filters.range != "custom":
+        data["from"], data["to"] = filters.local_start.isoformat(), filters.local_last.isoformat()
+    return FilterForm(data)
 
 
 @require_role(Role.VIEWER)
 def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return render(request, "dashboards/overview.html", {"rows": selectors.survey_rows()})
+    filters, context = read_filters(request)
+    if filters is None:
+        return render(request, "dashboards/overview.html", context, status=400)
+    summary = metrics.summary(filters=filters)
+    context.update(
+        summary=summary,
+        band=charts.band_for(summary.nps),
+        gauge=charts.gauge(nps=summary.nps),
+        split=charts.split(summary=summary),
+        histogram=charts.histogram(buckets=metrics.histogram(filters=filters)),
+        rates=metrics.response_rates(filters=filters),
+        change=metrics.change(filters=filters, current=summary),
+        surveys=[
+            (row, filters.querystring(survey=row.survey.pk))
+            for row in metrics.by_survey(filters=filters)
+        ],
+        all_surveys_query=filters.querystring(survey=None),
+    )
+    return render(request, "dashboards/overview.html", context)
+
+
+@require_role(Role.VIEWER)
+def trend(request: HttpRequest, org_slug: str) -> HttpResponse:
+    filters, context = read_filters(request)
+    form = TrendForm(request.GET)
+    context.update(trend_form=form, filter_extra="dashboards/_trend_controls.html")
+    if not form.is_valid():
+        context["filter_errors"] = context["filter_errors"] + form.messages()
+    if filters is None or not form.is_valid():
+        return render(request, "dashboards/trend.html", context, status=400)
+    granularity = form.cleaned_data["granularity"] or metrics.default_granularity(filters=filters)
+    rolling_days = form.rolling_days()
+    points = metrics.trend(filters=filters, granularity=granularity, rolling_days=rolling_days)
+    context.update(
+        granularity=granularity,
+        rolling_days=rolling_days,
+        points=points,
+        has_data=any(point.n for point in points),
+        chart=charts.line_chart(points=points, granularity=granularity),
+    )
+    return render(request, "dashboards/trend.html", context)

@@ -1,0 +1,234 @@
+"""The overview and trend pages: numbers in the HTML, filters, errors, access."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from responses.models import PromptEvent, Respondent, Response
+from surveys.services import survey_create
+from tenants.context import tenant_context
+from tenants.models import Organization
+
+MARCH = {"range": "custom", "from": "2026-03-01", "to": "2026-03-31"}
+
+
+def overview(org: Organization) -> str:
+    return reverse("dashboards:overview", args=[org.slug])
+
+
+def trend(org: Organization) -> str:
+    return reverse("dashboards:trend", args=[org.slug])
+
+
+@pytest.fixture
+def answered(org: Organization, survey: Any) -> Any:
+    """50 promoters, 30 passives, 20 detractors on 15 March: NPS 30 ±15.3."""
+    with tenant_context(org):
+        person = Respondent.objects.create(organization=org, external_id="u1")
+        Response.objects.bulk_create(
+            Response(
+                organization=org,
+                survey=survey,
+                respondent=person,
+                score=score,
+                channel="widget",
+                created_at=datetime(2026, 3, 15, 12, tzinfo=UTC),
+            )
+            for score, count in ((10, 50), (8, 30), (2, 20))
+            for _ in range(count)
+        )
+        PromptEvent.objects.bulk_create(
+            PromptEvent(
+                organization=org,
+                survey=survey,
+                respondent=person,
+                kind=PromptEvent.Kind.DISPLAY,
+                created_at=datetime(2026, 3, 14, tzinfo=UTC),
+            )
+            for _ in range(400)
+        )
+    return survey
+
+
+def test_it_shows_the_owner_the_score_and_its_parts(owner_client: Client, answered: Any) -> None:
+    response = owner_client.get(overview(answered.organization), MARCH)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<span class="nps-value band-text-great">30</span>' in html
+    assert "±15.3" in html
+    assert "100 answers" in html
+    assert "50.0" in html and "30.0" in html and "20.0" in html  # the split in percent
+    assert "25.0 %" in html  # 100 answers for 400 displays
+    assert "no previous data" in html
+    assert "<svg" in html and "NPS gauge" in html
+    assert "Score 10: 50 answers" in html
+
+
+def test_it_shows_the_viewer_the_same_overview(member_client: Client, answered: Any) -> None:
+    response = member_client.get(overview(answered.organization), MARCH)
+    assert response.status_code == 200
+    assert '<span class="nps-value band-text-great">30</span>' in response.content.decode()
+
+
+def test_it_opens_with_the_default_period_and_an_empty_state(
+    owner_client: Client, org: Organization, survey: Any
+) -> None:
+    response = owner_client.get(overview(org))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No answers in this period" in html
+    assert '<option value="90" selected>' in html
+
+
+def test_it_links_each_survey_to_its_own_overview(
+    owner_client: Client, org: Organization, answered: Any
+) -> None:
+    with tenant_context(org):
+        survey_create(organization=org, kind="employee", name="Pulse", product_name="X")
+    html = owner_client.get(overview(org), MARCH).content.decode()
+    assert f"survey={answered.pk}" in html
+    filtered = owner_client.get(overview(org), {**MARCH, "survey": answered.pk})
+    assert filtered.status_code == 200
+    assert "All surveys</a>" in filtered.content.decode()
+
+
+def test_it_narrows_the_overview_by_category(
+    owner_client: Client, org: Organization, answered: Any
+) -> None:
+    html = owner_client.get(overview(org), {**MARCH, "category": "detractor"}).content.decode()
+    assert '<span class="nps-value band-text-needs-work">-100</span>' in html
+
+
+def test_it_ignores_an_empty_trait_field(
+    owner_client: Client, org: Organization, answered: Any
+) -> None:
+    response = owner_client.get(overview(org), {**MARCH, "trait": ""})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"range": "custom", "from": "2026-03-10", "to": "2026-03-01"}, "ends before it starts"),
+        ({"range": "custom"}, "needs both a start and an end"),
+        ({"range": "7"}, "Period:"),
+        ({"score": "11"}, "Score:"),
+        ({"trait": "plan"}, "key:value"),
+        ({"survey": "999999"}, "Survey:"),
+    ],
+)
+def test_it_answers_400_with_the_message_for_bad_filters(
+    owner_client: Client, answered: Any, params: dict[str, str], message: str
+) -> None:
+    response = owner_client.get(overview(answered.organization), params)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert "nps-value" not in html
+    assert "These filters cannot be applied" in html
+
+
+def test_it_refuses_another_organizations_survey_as_a_filter(
+    owner_client: Client, org: Organization, other_org: Organization
+) -> None:
+    with tenant_context(other_org):
+        theirs = survey_create(organization=other_org, kind="customer", name="T", product_name="T")
+    assert owner_client.get(overview(org), {"survey": theirs.pk}).status_code == 400
+
+
+def test_it_hides_both_pages_from_an_outsider(
+    outsider_client: Client, org: Organization, answered: Any
+) -> None:
+    assert outsider_client.get(overview(org)).status_code == 404
+    assert outsider_client.get(trend(org)).status_code == 404
+
+
+def test_it_escapes_survey_names(owner_client: Client, org: Organization) -> None:
+    with tenant_context(org):
+        survey_create(
+            organization=org, kind="customer", name="<script>alert(1)</script>", product_name="X"
+        )
+    html = owner_client.get(overview(org)).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_it_escapes_what_was_typed_in_the_filters(owner_client: Client, org: Organization) -> None:
+    payload = '"><script>alert(1)</script>'
+    for params in ({"q": payload}, {"trait": f"plan:{payload}"}, {"trait": payload}):
+        html = owner_client.get(overview(org), params).content.decode()
+        assert "<script>alert(1)" not in html
+
+
+# Trend -----------------------------------------------------------------------
+
+
+def test_it_draws_the_trend_with_a_table_of_points(owner_client: Client, answered: Any) -> None:
+    params = {"range": "custom", "from": "2026-03-14", "to": "2026-03-16"}
+    response = owner_client.get(trend(answered.organization), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "one point per day" in html  # three days: daily by default
+    assert 'class="moe-band"' not in html  # a single point has no band to draw
+    assert '<td class="num score">30</td>' in html
+    assert "±15.3" in html
+    assert html.count('<td class="num muted">—</td>') == 2  # the two empty days
+
+
+def test_it_draws_a_line_and_a_band_over_consecutive_points(
+    owner_client: Client, org: Organization, survey: Any
+) -> None:
+    with tenant_context(org):
+        for day, score in ((1, 10), (1, 0), (2, 9), (2, 5), (3, 10)):
+            Response.objects.create(
+                organization=org,
+                survey=survey,
+                score=score,
+                created_at=datetime(2026, 3, day, 12, tzinfo=UTC),
+            )
+    params = {"range": "custom", "from": "2026-03-01", "to": "2026-03-03", "granularity": "day"}
+    html = owner_client.get(trend(org), params).content.decode()
+    assert html.count('class="trend-line"') == 1
+    assert html.count('class="moe-band"') == 1
+    assert html.count('class="trend-point"') == 3
+
+
+def test_it_keeps_granularity_and_rolling_window_in_the_form(
+    member_client: Client, answered: Any
+) -> None:
+    params = {**MARCH, "granularity": "week", "rolling": "30"}
+    response = member_client.get(trend(answered.organization), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<option value="week" selected>' in html
+    assert '<option value="30" selected>' in html
+    assert "each over the 30 days ending that point" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"granularity": "hour"}, "Points per:"),
+        ({"rolling": "14"}, "Rolling window:"),
+        ({"range": "custom", "from": "2026-03-10"}, "needs both a start and an end"),
+    ],
+)
+def test_it_answers_400_for_bad_trend_parameters(
+    owner_client: Client, org: Organization, params: dict[str, str], message: str
+) -> None:
+    response = owner_client.get(trend(org), params)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert 'class="trend"' not in html
+
+
+def test_it_escapes_a_survey_name_on_the_trend(owner_client: Client, org: Organization) -> None:
+    with tenant_context(org):
+        survey = survey_create(organization=org, kind="customer", name="<b>x</b>", product_name="X")
+    html = owner_client.get(trend(org), {"survey": survey.pk}).content.decode()
+    assert "<b>x</b>" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
