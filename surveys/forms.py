@@ -98,7 +98,7 @@ class SurveyEditForm(forms.Form):
                     label=TEXT_LABELS[key],
                     required=False,
                     max_length=validation.MAX_TEXT,
-                    widget=forms.Textarea(attrs={"rows": 2}),
+                    widget=forms.Textarea(attrs={"rows": 3 if key == "question" else 2}),
                 )
 
     @classmethod

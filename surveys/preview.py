@@ -21,9 +21,11 @@ _CSS_BLOCK = re.compile(r"var CSS = (.*?);\s*$", re.S | re.M)
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 # The widget floats over the host page; in the preview it floats over a mock page.
 PREVIEW_CSS = (
-    ".page{position:relative;min-height:300px;padding:12px;background:#f3f4f6;"
-    "border-radius:8px;overflow:hidden}.page .w{position:absolute;animation:none}"
-    ".page .n{position:static}.slot{border:2px dashed #9ca3af;border-radius:8px;padding:8px}"
+    ".page{padding:48px 12px 12px;background:#f3f4f6;border-radius:8px;overflow:hidden}"
+    ".slot{display:flex;justify-content:flex-end}"
+    ".page .w{position:relative;inset:auto;animation:none}.page .l{margin-right:auto}"
+    ".page.inline{padding-top:12px}.page.inline .slot{display:block;border:2px dashed #9ca3af;"
+    "border-radius:8px;padding:8px}"
 )
 
 

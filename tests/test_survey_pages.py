@@ -45,7 +45,9 @@ def snapshot(survey: Survey) -> dict[str, Any]:
 # --- list ------------------------------------------------------------------
 
 
-def test_it_lists_surveys_with_kind_status_and_key(owner_client: Client, org: Any, survey: Any) -> None:
+def test_it_lists_surveys_with_kind_status_and_key(
+    owner_client: Client, org: Any, survey: Any
+) -> None:
     response = owner_client.get(url("list", org))
     html = response.content.decode()
     assert response.status_code == 200
@@ -103,7 +105,9 @@ def test_it_offers_every_template_on_the_create_page(owner_client: Client, org: 
 # --- edit ------------------------------------------------------------------
 
 
-def test_it_shows_every_section_of_the_edit_page(owner_client: Client, org: Any, survey: Any) -> None:
+def test_it_shows_every_section_of_the_edit_page(
+    owner_client: Client, org: Any, survey: Any
+) -> None:
     html = owner_client.get(url("edit", org, survey)).content.decode()
     for anchor in ("general", "questions", "branding", "policy", "origins", "status"):
         assert f'id="{anchor}"' in html
@@ -222,7 +226,9 @@ def test_it_names_each_bad_origin_line_and_saves_nothing(
 ) -> None:
     before = snapshot(survey)
     origins = "https://ok.example.com\nftp://files.example.com\nhttps://app.example.com/path"
-    response = owner_client.post(url("edit", org, survey), form_data(survey, allowed_origins=origins))
+    response = owner_client.post(
+        url("edit", org, survey), form_data(survey, allowed_origins=origins)
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Line 2: “ftp://files.example.com” is not an origin" in html
@@ -317,7 +323,7 @@ def test_it_gives_the_snippet_with_the_key_and_absolute_script_url(
     owner_client: Client, org: Any, survey: Any
 ) -> None:
     html = owner_client.get(url("install", org, survey)).content.decode()
-    assert f'data-survey=&quot;{survey.public_key}&quot;' in html
+    assert f"data-survey=&quot;{survey.public_key}&quot;" in html
     assert "src=&quot;http://testserver/widget.js&quot;" in html
     assert "data-user-id=&quot;USER_ID&quot;" in html
     assert f"http://testserver/s/{survey.public_key}" in html
