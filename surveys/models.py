@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import TenantModel
 
@@ -18,16 +19,16 @@ def new_public_key() -> str:
 
 
 class SurveyKind(models.TextChoices):
-    CUSTOMER = "customer", "Customer NPS"
-    EMPLOYEE = "employee", "Employee NPS (eNPS)"
-    PARTNER = "partner", "Partner NPS"
-    CUSTOM = "custom", "Custom"
+    CUSTOMER = "customer", _("Customer NPS")
+    EMPLOYEE = "employee", _("Employee NPS (eNPS)")
+    PARTNER = "partner", _("Partner NPS")
+    CUSTOM = "custom", _("Custom")
 
 
 class Position(models.TextChoices):
-    BOTTOM_RIGHT = "bottom-right", "Bottom right"
-    BOTTOM_LEFT = "bottom-left", "Bottom left"
-    INLINE = "inline", "Inline (inside a container of the page)"
+    BOTTOM_RIGHT = "bottom-right", _("Bottom right")
+    BOTTOM_LEFT = "bottom-left", _("Bottom left")
+    INLINE = "inline", _("Inline (inside a container of the page)")
 
 
 LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
@@ -38,7 +39,7 @@ class Survey(TenantModel):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=SurveyKind.choices, default=SurveyKind.CUSTOMER)
     product_name = models.CharField(
-        max_length=120, blank=True, help_text="Fills {product}; the organization name if empty."
+        max_length=120, blank=True, help_text=_("Fills {product}; the organization name if empty.")
     )
     # {"en": {"question", "follow_up", "follow_up_<category>"?, "thank_you"}, "fr": …}
     texts = models.JSONField(default=dict, blank=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from tenants.models import Organization
 
@@ -44,8 +45,9 @@ def survey_create(
     by key, so a caller can reword one question and keep everything else.
     """
     if kind not in SurveyKind.values:
+        message = _("Unknown kind “%(kind)s”: use %(kinds)s.")
         raise ValidationError(
-            {"kind": f"Unknown kind “{kind}”: use {', '.join(SurveyKind.values)}."}
+            {"kind": message % {"kind": kind, "kinds": ", ".join(SurveyKind.values)}}
         )
     texts = _merge(preset_texts(kind), fields.pop("texts", None) or {})
     survey = Survey(organization=organization, kind=kind, name=name, texts=texts)

@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .presets import LANGUAGES, PLACEHOLDERS, REQUIRED_KEYS, TEXT_KEYS
 
@@ -26,45 +29,53 @@ _HOST = re.compile(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABELS = {
-    "question": "the question",
-    "follow_up": "the follow-up question",
-    "follow_up_detractor": "the follow-up for detractors",
-    "follow_up_passive": "the follow-up for passives",
-    "follow_up_promoter": "the follow-up for promoters",
-    "thank_you": "the thank-you text",
+    "question": gettext_lazy("the question"),
+    "follow_up": gettext_lazy("the follow-up question"),
+    "follow_up_detractor": gettext_lazy("the follow-up for detractors"),
+    "follow_up_passive": gettext_lazy("the follow-up for passives"),
+    "follow_up_promoter": gettext_lazy("the follow-up for promoters"),
+    "thank_you": gettext_lazy("the thank-you text"),
 }
 
 
 def days_validators() -> list[Any]:
     return [
-        MinValueValidator(0, message="Use 0 days or more."),
-        MaxValueValidator(MAX_DAYS, message=f"Use at most {MAX_DAYS} days (ten years)."),
+        MinValueValidator(0, message=gettext_lazy("Use 0 days or more.")),
+        MaxValueValidator(
+            MAX_DAYS,
+            message=format_lazy(
+                gettext_lazy("Use at most {days} days (ten years)."), days=MAX_DAYS
+            ),
+        ),
     ]
 
 
 def percent_validators() -> list[Any]:
-    message = "Choose a sampling percent between 0 and 100."
+    message = gettext_lazy("Choose a sampling percent between 0 and 100.")
     return [MinValueValidator(0, message=message), MaxValueValidator(100, message=message)]
 
 
 def normalize_name(value: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError("Give the survey a name.")
+        raise ValidationError(_("Give the survey a name."))
     return value
 
 
 def normalize_color(value: str) -> str:
     value = (value or "").strip()
     if not _COLOR.fullmatch(value):
-        raise ValidationError(f"“{value}” is not a colour: use # and six hex digits, like #2563eb.")
+        raise ValidationError(
+            _("“%(value)s” is not a colour: use # and six hex digits, like #2563eb.")
+            % {"value": value}
+        )
     return value.lower()
 
 
 def normalize_language(value: str) -> str:
     code = (value or "").strip().lower().replace("_", "-")
     if code not in LANGUAGES:
-        raise ValidationError(f"Unknown language “{value}”: choose one of {', '.join(LANGUAGES)}.")
+        raise ValidationError(_unknown_language(value))
     return code
 
 
@@ -75,7 +86,9 @@ def normalize_origin(value: str) -> str:
     the `Origin` header, so the widget endpoints can compare exact strings.
     """
     raw = (value or "").strip()
-    hint = f"“{raw}” is not an origin: write it like https://app.example.com (no path)."
+    hint = _("“%(value)s” is not an origin: write it like https://app.example.com (no path).") % {
+        "value": raw
+    }
     try:
         parts = urlsplit(raw.rstrip("/"))
         port = parts.port
@@ -112,7 +125,7 @@ def normalize_origins(values: Iterable[str] | None) -> list[str]:
     if values is None:
         return []
     if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ValidationError("Give the allowed origins as a list.")
+        raise ValidationError(_("Give the allowed origins as a list."))
     origins: list[str] = []
     errors: list[ValidationError] = []
     for value in values:
@@ -126,7 +139,9 @@ def normalize_origins(values: Iterable[str] | None) -> list[str]:
     if errors:
         raise ValidationError(errors)
     if len(origins) > MAX_ORIGINS:
-        raise ValidationError(f"Allow at most {MAX_ORIGINS} origins per survey.")
+        raise ValidationError(
+            _("Allow at most %(count)s origins per survey.") % {"count": MAX_ORIGINS}
+        )
     return origins
 
 
@@ -136,23 +151,25 @@ def normalize_logo_url(value: str) -> str:
         return ""
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname or len(value) > 500:
-        raise ValidationError("The logo must be an https:// address of an image.")
+        raise ValidationError(_("The logo must be an https:// address of an image."))
     return value
 
 
 def clean_texts(texts: Any, *, default_language: str) -> dict[str, dict[str, str]]:
     """Trimmed texts with empty optional follow-ups dropped; every problem listed."""
     if not isinstance(texts, dict) or not texts:
-        raise ValidationError("Give the survey's texts, keyed by language, e.g. {“en”: {…}}.")
+        raise ValidationError(_("Give the survey's texts, keyed by language, e.g. {“en”: {…}}."))
     cleaned: dict[str, dict[str, str]] = {}
     errors: list[str] = []
     for language, entry in texts.items():
         if language not in LANGUAGES:
-            errors.append(f"Unknown language “{language}”: choose one of {', '.join(LANGUAGES)}.")
+            errors.append(_unknown_language(language))
             continue
         cleaned[language] = _clean_entry(language, entry, errors)
     if default_language in LANGUAGES and default_language not in texts:
-        errors.append(f"Add texts in the default language ({default_language}).")
+        errors.append(
+            _("Add texts in the default language (%(language)s).") % {"language": default_language}
+        )
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -160,33 +177,55 @@ def clean_texts(texts: Any, *, default_language: str) -> dict[str, dict[str, str
 
 def _clean_entry(language: str, entry: Any, errors: list[str]) -> dict[str, str]:
     if not isinstance(entry, dict):
-        errors.append(f"The texts in {language} must be an object of question, follow_up, …")
+        errors.append(
+            _("The texts in %(language)s must be an object of question, follow_up, …")
+            % {"language": language}
+        )
         return {}
     for key in entry:
         if key not in TEXT_KEYS:
-            errors.append(f"Unknown text “{key}” in {language}: use {', '.join(TEXT_KEYS)}.")
+            errors.append(
+                _("Unknown text “%(key)s” in %(language)s: use %(keys)s.")
+                % {"key": key, "language": language, "keys": ", ".join(TEXT_KEYS)}
+            )
     cleaned = {}
     for key in TEXT_KEYS:
         value = entry.get(key)
         text = value.strip() if isinstance(value, str) else ""
+        where = {"text": str(_LABELS[key]), "language": language}
         if value is not None and not isinstance(value, str):
-            errors.append(f"{_LABELS[key].capitalize()} in {language} must be text.")
+            errors.append(_capitalized(_("%(text)s in %(language)s must be text.") % where))
         elif not text and key in REQUIRED_KEYS:
-            errors.append(f"Missing {_LABELS[key]} in {language}.")
+            errors.append(_("Missing %(text)s in %(language)s.") % where)
         elif len(text) > MAX_TEXT:
             errors.append(
-                f"{_LABELS[key].capitalize()} in {language} is over {MAX_TEXT} characters."
+                _capitalized(
+                    _("%(text)s in %(language)s is over %(max)s characters.")
+                    % {**where, "max": MAX_TEXT}
+                )
             )
         elif text:
-            errors.extend(_placeholder_errors(text, f"{_LABELS[key]} in {language}"))
+            errors.extend(_placeholder_errors(text, where))
             cleaned[key] = text
     return cleaned
 
 
-def _placeholder_errors(text: str, where: str) -> list[str]:
+def _placeholder_errors(text: str, where: dict[str, str]) -> list[str]:
     known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
     return [
-        f"Unknown placeholder {{{name}}} in {where}: use {known}."
+        _("Unknown placeholder %(placeholder)s in %(text)s in %(language)s: use %(known)s.")
+        % {**where, "placeholder": f"{{{name}}}", "known": known}
         for name in _PLACEHOLDER.findall(text)
         if name not in PLACEHOLDERS
     ]
+
+
+def _unknown_language(value: str) -> str:
+    return _("Unknown language “%(value)s”: choose one of %(languages)s.") % {
+        "value": value,
+        "languages": ", ".join(LANGUAGES),
+    }
+
+
+def _capitalized(message: str) -> str:
+    return message[:1].upper() + message[1:]

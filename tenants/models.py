@@ -5,6 +5,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .context import current_organization, current_organization_or_none
 
@@ -33,9 +34,9 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    VIEWER = "viewer", _("Viewer")
 
 
 ROLE_RANK = {Role.VIEWER: 0, Role.ADMIN: 1, Role.OWNER: 2}

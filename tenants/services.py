@@ -47,7 +47,7 @@ def organization_create(*, name: str, owner: User, slug: str = "") -> Organizati
 def organization_update(*, organization: Organization, name: str) -> Organization:
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "The name cannot be empty."})
+        raise ValidationError({"name": gettext("The name cannot be empty.")})
     organization.name = name
     organization.save(update_fields=["name"])
     return organization
@@ -66,7 +66,9 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} is already a member."})
+        raise ValidationError(
+            {"email": gettext("%(email)s is already a member.") % {"email": email}}
+        )
     raw, hashed = keys.generate_token()
     with tenant_context(organization):
         invitation = Invitation.objects.create(
@@ -78,16 +80,23 @@ def invitation_create(
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
         )
     link = settings.SITE_URL + reverse("invitation_accept", args=[raw])
+    # Worded now, in the inviter's language: the callback runs after the request's.
+    values = {
+        "inviter": invited_by.email,
+        "organization": organization.name,
+        "role": role,
+        "days": settings.INVITATION_DAYS,
+        "link": link,
+    }
+    subject = gettext("You are invited to %(organization)s on NPS") % values
+    message = (
+        gettext("%(inviter)s invited you to join %(organization)s as %(role)s.") % values
+        + "\n\n"
+        + gettext("Accept within %(days)s days: %(link)s") % values
+        + "\n"
+    )
     transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You are invited to {organization.name} on NPS",
-            message=(
-                f"{invited_by.email} invited you to join {organization.name} as {role}.\n\n"
-                f"Accept within {settings.INVITATION_DAYS} days: {link}\n"
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+        lambda: send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
     )
     return invitation, raw
 
@@ -101,7 +110,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         .update(accepted_at=timezone.now())
     )
     if claimed != 1:
-        raise ValidationError("This invitation has already been used.")
+        raise ValidationError(gettext("This invitation has already been used."))
     membership, _ = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )
@@ -119,7 +128,7 @@ def _owners_left(organization: Organization, without: Membership) -> int:
 def membership_set_role(*, membership: Membership, role: str) -> Membership:
     demoting = membership.role == Role.OWNER and role != Role.OWNER
     if demoting and _owners_left(membership.organization, membership) == 0:
-        raise ValidationError("An organization needs at least one owner.")
+        raise ValidationError(gettext("An organization needs at least one owner."))
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -127,7 +136,7 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
 
 def membership_remove(*, membership: Membership) -> None:
     if membership.role == Role.OWNER and _owners_left(membership.organization, membership) == 0:
-        raise ValidationError("An organization needs at least one owner.")
+        raise ValidationError(gettext("An organization needs at least one owner."))
     membership.delete()
 
 
@@ -141,7 +150,7 @@ def api_key_create(
     """A new key and its plain text, which is never stored and shown only now."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the key a name."})
+        raise ValidationError({"name": gettext("Give the key a name.")})
     new = keys.generate_api_key()
     with tenant_context(organization):
         api_key = ApiKey.objects.create(

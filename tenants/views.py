@@ -42,7 +42,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user, organization = services.signup(**form.cleaned_data)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome! {organization.name} is ready.")
+        messages.success(request, _("Welcome! %(name)s is ready.") % {"name": organization.name})
         return redirect("dashboards:overview", org_slug=organization.slug)
     return render(request, "registration/signup.html", {"form": form}, status=_status(form))
 
@@ -61,7 +61,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             owner=request.user,  # type: ignore[arg-type]
         )
-        messages.success(request, f"{organization.name} created.")
+        messages.success(request, _("%(name)s created.") % {"name": organization.name})
         return redirect("dashboards:overview", org_slug=organization.slug)
     orgs = selectors.organizations_for_user(user=request.user)
     return render(
@@ -149,7 +149,7 @@ def members(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST":
         if not _can_manage(request):
-            return HttpResponse("Inviting needs the admin role.", status=403)
+            return HttpResponse(_("Inviting needs the admin role."), status=403)
         if form.is_valid():
             try:
                 services.invitation_create(
@@ -160,7 +160,10 @@ def members(request: HttpRequest, org_slug: str) -> HttpResponse:
             except ValidationError as error:
                 form.add_error("email", _error_text(error))
             else:
-                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
                 return redirect("members", org_slug=org_slug)
     context = {
         "members": selectors.members_of(organization=organization),
@@ -187,13 +190,17 @@ def member_update(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
     try:
         if request.POST.get("action") == "remove":
             services.membership_remove(membership=membership)
-            messages.success(request, f"{membership.user.email} removed.")
+            messages.success(request, _("%(email)s removed.") % {"email": membership.user.email})
         else:
             form = RoleForm(request.POST)
             if not form.is_valid():
-                return HttpResponse("Unknown role.", status=422)
+                return HttpResponse(_("Unknown role."), status=422)
             services.membership_set_role(membership=membership, role=form.cleaned_data["role"])
-            messages.success(request, f"{membership.user.email} is now {membership.role}.")
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display()},
+            )
     except ValidationError as error:
         messages.error(request, _error_text(error))
     return redirect("members", org_slug=org_slug)
@@ -204,7 +211,7 @@ def member_update(request: HttpRequest, org_slug: str, membership_id: int) -> Ht
 def invitation_revoke(request: HttpRequest, org_slug: str, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id, accepted_at__isnull=True)
     invitation.delete()
-    messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    messages.success(request, _("Invitation of %(email)s withdrawn.") % {"email": invitation.email})
     return redirect("members", org_slug=org_slug)
 
 
@@ -219,7 +226,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, _error_text(error))
             return redirect("home")
-        messages.success(request, f"You joined {invitation.organization.name}.")
+        messages.success(
+            request, _("You joined %(name)s.") % {"name": invitation.organization.name}
+        )
         return redirect("dashboards:overview", org_slug=invitation.organization.slug)
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
 
@@ -246,7 +255,7 @@ def api_key_revoke(request: HttpRequest, org_slug: str, key_id: int) -> HttpResp
     api_key = services.api_key_revoke(api_key=get_object_or_404(ApiKey, pk=key_id))
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "tenants/_api_key_row.html", {"key": api_key})
-    messages.success(request, f"Key “{api_key.name}” revoked.")
+    messages.success(request, _("Key “%(name)s” revoked.") % {"name": api_key.name})
     return redirect("api_keys", org_slug=org_slug)
 
 
