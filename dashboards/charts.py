@@ -65,7 +65,7 @@ class Gauge:
 
 
 GAUGE_RADIUS = 100
-GAUGE_CENTER = (120.0, 115.0)
+GAUGE_CENTER = (130.0, 122.0)
 
 
 def _on_dial(value: float, radius: float) -> tuple[float, float]:
@@ -84,11 +84,13 @@ def gauge(*, nps: float | None) -> Gauge:
     ticks = []
     for value in (-100, 0, 30, 70, 100):
         x, y = _on_dial(value, GAUGE_RADIUS + 16)
+        if abs(value) == 100:  # under the ends of the dial, where there is room
+            x, y = _on_dial(value, GAUGE_RADIUS)[0], GAUGE_CENTER[1] + 12
         ticks.append(Tick(x=x, y=y + 4, label=f"{value:+d}" if value else "0"))
     needle = _on_dial(nps, GAUGE_RADIUS - 14) if nps is not None else (None, None)
     return Gauge(
-        width=240,
-        height=130,
+        width=260,
+        height=142,
         cx=GAUGE_CENTER[0],
         cy=GAUGE_CENTER[1],
         bands=bands,
@@ -158,7 +160,7 @@ class Histogram:
 
 
 def histogram(*, buckets: Sequence[Bucket]) -> Histogram:
-    width, height, top, bottom = 440, 170, 18, 22
+    width, height, top, bottom = 660, 180, 18, 22
     slot = width / len(buckets)
     tallest = max((b.count for b in buckets), default=0) or 1
     baseline = height - bottom
@@ -219,7 +221,8 @@ class LineChart:
 
 
 CHART_WIDTH, CHART_HEIGHT = 720, 260
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 12, 28
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 24, 12, 28
+INSET = 14
 LABEL_FORMATS = {"day": "M j", "week": "M j", "month": "M Y"}
 
 
@@ -229,10 +232,11 @@ def _y(value: float) -> float:
 
 
 def _x(index: int, count: int) -> float:
-    plot = CHART_WIDTH - PAD_LEFT - PAD_RIGHT
+    # Inset from the axes so the first and last points stay clear of the labels.
+    first, plot = PAD_LEFT + INSET, CHART_WIDTH - PAD_LEFT - PAD_RIGHT - 2 * INSET
     if count == 1:
-        return PAD_LEFT + plot / 2
-    return round(PAD_LEFT + index * plot / (count - 1), 2)
+        return first + plot / 2
+    return round(first + index * plot / (count - 1), 2)
 
 
 def _runs(dots: list[Dot | None]) -> list[list[Dot]]:

@@ -110,6 +110,8 @@ def trend(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, "dashboards/trend.html", context, status=400)
     granularity = form.cleaned_data["granularity"] or metrics.default_granularity(filters=filters)
     rolling_days = form.rolling_days()
+    # Show the granularity in use, even when the URL left it to the default.
+    context["trend_form"] = TrendForm({**form.cleaned_data, "granularity": granularity})
     points = metrics.trend(filters=filters, granularity=granularity, rolling_days=rolling_days)
     context.update(
         granularity=granularity,
