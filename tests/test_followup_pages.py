@@ -191,7 +191,9 @@ def test_it_never_links_a_profile_url_that_is_not_http(
 # --- The responses list ---------------------------------------------------------
 
 
-def test_it_lists_every_column(owner_client: Client, org: Organization, detractor: Response) -> None:
+def test_it_lists_every_column(
+    owner_client: Client, org: Organization, detractor: Response
+) -> None:
     org.time_zone = "Europe/Paris"
     org.save()
     body = text(owner_client.get(url("responses") + "?" + MARCH))

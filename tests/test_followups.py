@@ -247,9 +247,7 @@ def test_it_applies_the_filters_to_the_list(in_org: Organization, survey: Survey
 def inbox_rows(in_org: Organization, survey: Survey, owner: Any, member: Any) -> dict[str, Any]:
     return {
         "new": make_response(survey, 2, at(1)),
-        "contacted": make_response(
-            survey, 4, at(2), follow_up_status="contacted", assignee=owner
-        ),
+        "contacted": make_response(survey, 4, at(2), follow_up_status="contacted", assignee=owner),
         "resolved": make_response(survey, 6, at(3), follow_up_status="resolved", assignee=member),
         "passive": make_response(survey, 7, at(4)),
         "promoter": make_response(survey, 10, at(5)),
@@ -321,9 +319,7 @@ def test_it_never_counts_another_organizations_items(
 # --- One respondent ---------------------------------------------------------
 
 
-def test_it_lists_a_respondents_history_oldest_first(
-    in_org: Organization, survey: Survey
-) -> None:
+def test_it_lists_a_respondents_history_oldest_first(in_org: Organization, survey: Survey) -> None:
     ann = make_respondent(in_org, external_id="u1", name="Ann")
     later = make_response(survey, 9, at(20), respondent=ann)
     earlier = make_response(survey, 3, at(2), respondent=ann)
