@@ -4,9 +4,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
+from dashboards.filters import FilterForm, parse_filters
 from responses.models import PromptEvent, Respondent, Response
 from surveys.services import survey_create
 from tenants.context import tenant_context
@@ -232,3 +235,36 @@ def test_it_escapes_a_survey_name_on_the_trend(owner_client: Client, org: Organi
     html = owner_client.get(trend(org), {"survey": survey.pk}).content.decode()
     assert "<b>x</b>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+# The filter bar as other pages include it --------------------------------------
+
+
+def test_it_renders_the_filter_bar_for_another_page(in_org: Organization, rf: Any) -> None:
+    filters = parse_filters(QueryDict("range=30&trait=plan:pro&channel=email"), tz="UTC")
+    html = render_to_string(
+        "dashboards/_filters.html",
+        {
+            "filters": filters,
+            "filter_form": FilterForm(initial={"range": "30", "channel": "email"}),
+            "filter_keep": [("status", "new")],
+        },
+        request=rf.get("/o/example/responses/"),
+    )
+    assert '<option value="30" selected>' in html
+    assert '<option value="email" selected>' in html
+    assert 'name="trait" value="plan:pro"' in html
+    assert '<input type="hidden" name="status" value="new">' in html
+    assert 'href="/o/example/responses/"' in html
+
+
+def test_it_shows_the_errors_of_a_bound_form_without_messages(
+    in_org: Organization, rf: Any
+) -> None:
+    html = render_to_string(
+        "dashboards/_filters.html",
+        {"filters": None, "filter_form": FilterForm({"score": "12"})},
+        request=rf.get("/"),
+    )
+    assert "These filters cannot be applied" in html
+    assert "score:" in html
