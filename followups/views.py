@@ -16,6 +16,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseNotAllowed,
     StreamingHttpResponse,
 )
@@ -26,7 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboards.filters import FilterError, FilterForm, Filters, parse_filters
+from dashboards.views import read_filters
 from responses.models import Note, Respondent, Response
 from tenants.decorators import require_role
 from tenants.models import Organization, Role, role_at_least
@@ -74,10 +75,6 @@ def _render(
         return render(request, template, context, status=status)
 
 
-def _filters(request: HttpRequest) -> Filters:
-    return parse_filters(request.GET, tz=_org(request).time_zone)
-
-
 def _cursor(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "")
     if not raw:
@@ -87,33 +84,14 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     return int(raw)
 
 
-def _filter_initial(filters: Filters) -> dict[str, Any]:
-    return {
-        "range": filters.range,
-        "from": filters.local_start,
-        "to": filters.local_last,
-        "survey": filters.survey,
-        "channel": filters.channel,
-        "category": filters.category,
-        "score": filters.score,
-        "language": filters.language,
-        "q": filters.q,
-    }
-
-
-def _filter_context(filters: Filters, keep: list[tuple[str, str]]) -> dict[str, Any]:
-    """What the filter bar needs; `keep` carries this page's own parameters along."""
-    traits = [("trait", f"{key}:{value}") for key, value in filters.traits]
-    return {
-        "filters": filters,
-        "filter_form": FilterForm(initial=_filter_initial(filters)),
-        "keep": traits + keep,
-    }
-
-
-def _bad_request(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
-    context = {"errors": errors, "filter_form": FilterForm(request.GET), "keep": []}
+def _bad_request(request: HttpRequest, bar: dict[str, Any], *errors: str) -> HttpResponse:
+    """Invalid parameters: say which, keep the bar to fix them, show no rows."""
+    context = {**bar, "filter_errors": [*bar.get("filter_errors", []), *errors]}
     return _render(request, "followups/bad_request.html", context, status=400)
+
+
+def _form_errors(form: forms.Form) -> list[str]:
+    return [str(message) for messages_ in form.errors.values() for message in messages_]
 
 
 # --- Responses list ---------------------------------------------------------------
@@ -122,10 +100,9 @@ def _bad_request(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResp
 @require_GET
 @require_role(Role.VIEWER)
 def response_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    try:
-        filters = _filters(request)
-    except FilterError as error:
-        return _bad_request(request, error.errors)
+    filters, bar = read_filters(request)
+    if filters is None:
+        return _bad_request(request, bar)
     matching = filters.apply(Response.objects.all())
     page = selectors.page_of(
         selectors.responses_matching(filters=filters),
@@ -133,7 +110,7 @@ def response_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         newer=_cursor(request, "newer"),
     )
     context = {
-        **_filter_context(filters, keep=[]),
+        **bar,
         "page": page,
         "count": selectors.capped_count(matching),
         "count_cap": selectors.COUNT_CAP,
@@ -150,10 +127,10 @@ def response_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 @require_role(Role.VIEWER)
 def response_poll(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Rows that arrived after `after`, for htmx to put on top; 204 when none did."""
-    try:
-        filters = _filters(request)
-    except FilterError as error:
-        return _bad_request(request, error.errors)
+    filters, _bar = read_filters(request)
+    if filters is None:
+        # The poller's URL came from our page: only a tampered one gets here.
+        return HttpResponseBadRequest(_("These filters cannot be applied."))
     after = _cursor(request, "after") or 0
     rows = selectors.newer_than(selectors.responses_matching(filters=filters), after_id=after)
     if not rows:
@@ -180,12 +157,9 @@ def _inbox_query(params: selectors.InboxParams, **changes: Any) -> dict[str, str
 @require_role(Role.VIEWER)
 def inbox(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = InboxForm(request.GET)
-    try:
-        filters = _filters(request)
-    except FilterError as error:
-        return _bad_request(request, error.errors)
-    if not form.is_valid():
-        return _bad_request(request, {k: [str(m) for m in v] for k, v in form.errors.items()})
+    filters, bar = read_filters(request)
+    if filters is None or not form.is_valid():
+        return _bad_request(request, bar, *_form_errors(form))
     params = form.params()
     user = _user(request)
     items = selectors.inbox_items(filters=filters, params=params, user=user)
@@ -196,7 +170,8 @@ def inbox(request: HttpRequest, org_slug: str) -> HttpResponse:
     query = _inbox_query(params)
     keep = [(name, value) for name, value in query.items() if value is not None]
     context = {
-        **_filter_context(filters, keep=keep),
+        **bar,
+        "filter_keep": keep,
         "params": params,
         "page": page,
         "query": query,
@@ -280,7 +255,7 @@ def response_detail(request: HttpRequest, org_slug: str, response_id: int) -> Ht
 
 def _valid(form: forms.Form) -> dict[str, Any]:
     if not form.is_valid():
-        raise ValidationError([str(m) for msgs in form.errors.values() for m in msgs])
+        raise ValidationError(_form_errors(form))
     return form.cleaned_data
 
 
@@ -387,16 +362,15 @@ def respondent_detail(request: HttpRequest, org_slug: str, respondent_id: int) -
 @require_GET
 @require_role(Role.VIEWER)
 def export_csv(request: HttpRequest, org_slug: str) -> HttpResponse:
-    try:
-        filters = _filters(request)
-    except FilterError as error:
-        return _bad_request(request, error.errors)
+    filters, bar = read_filters(request)
+    if filters is None:
+        return _bad_request(request, bar)
     queryset = filters.apply(Response.objects.all())
     if request.GET.get("inbox") == "1":
         # From the inbox: the same items as on screen, in every page.
         form = InboxForm(request.GET)
         if not form.is_valid():
-            return _bad_request(request, {k: [str(m) for m in v] for k, v in form.errors.items()})
+            return _bad_request(request, bar, *_form_errors(form))
         queryset = selectors.inbox_matching(
             filters=filters, params=form.params(), user=_user(request)
         )
