@@ -1,0 +1,126 @@
+"""The back office in English or French: each user's saved choice first, the
+browser's Accept-Language for everyone else; every message has a French text."""
+
+import gettext
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tenants.models import UserPreference
+
+pytestmark = pytest.mark.django_db
+PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+LANGUAGE_URL = "/account/language/"
+
+
+def choose(client: Client, language: str, **extra: Any) -> Any:
+    return client.post(LANGUAGE_URL, {"language": language, **extra})
+
+
+def test_it_serves_the_language_page_at_a_stable_address() -> None:
+    assert reverse("account_language") == LANGUAGE_URL
+
+
+def test_a_user_who_picked_french_sees_the_back_office_in_french(
+    owner_client: Client, org: Any, survey: Any
+) -> None:
+    response = choose(owner_client, "fr", next=f"/o/{org.slug}/settings/")
+    assert response.status_code == 302 and response["Location"] == f"/o/{org.slug}/settings/"
+
+    settings_page = owner_client.get(f"/o/{org.slug}/settings/").content.decode()
+    assert "Paramètres" in settings_page and "Secret d'identité" in settings_page
+    assert "Vérification d'identité" in settings_page
+    surveys = owner_client.get(f"/o/{org.slug}/surveys/").content.decode()
+    assert "Enquêtes" in surveys and "NPS client" in surveys and "Active" in surveys
+    overview = owner_client.get(f"/o/{org.slug}/")
+    assert overview.status_code == 200 and overview["Content-Language"] == "fr"
+    assert "Vue d'ensemble" in overview.content.decode()
+
+
+def test_the_choice_follows_the_user_to_another_browser(
+    owner: Any, owner_client: Client, org: Any
+) -> None:
+    choose(owner_client, "fr")
+    elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    elsewhere.force_login(owner)
+    page = elsewhere.get(f"/o/{org.slug}/settings/").content.decode()
+    assert "Paramètres" in page
+    assert UserPreference.objects.get(user=owner).language == "fr"
+
+
+def test_a_saved_english_beats_a_french_browser(owner: Any, org: Any) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    client.force_login(owner)
+    assert "Paramètres" in client.get(f"/o/{org.slug}/settings/").content.decode()
+    choose(client, "en")
+    page = client.get(f"/o/{org.slug}/settings/").content.decode()
+    assert "Settings" in page and "Paramètres" not in page
+
+
+def test_an_empty_choice_follows_the_browser_again(owner: Any, org: Any) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(owner)
+    choose(client, "en")
+    choose(client, "")
+    assert UserPreference.objects.get(user=owner).language == ""
+    assert "Paramètres" in client.get(f"/o/{org.slug}/settings/").content.decode()
+
+
+def test_an_anonymous_french_visitor_sees_the_login_page_in_french(db: None) -> None:
+    response = Client(HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9,en;q=0.5").get("/accounts/login/")
+    assert response["Content-Language"] == "fr"
+    assert "Mot de passe" in response.content.decode()
+
+
+def test_an_anonymous_visitor_gets_english_by_default(db: None) -> None:
+    response = Client().get("/accounts/login/")
+    assert response["Content-Language"] == "en"
+    assert "Password" in response.content.decode()
+
+
+def test_an_anonymous_choice_is_kept_in_a_cookie(db: None) -> None:
+    client = Client()
+    response = choose(client, "fr", next="/accounts/login/")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    assert "Mot de passe" in client.get("/accounts/login/").content.decode()
+
+
+def test_it_refuses_an_unknown_language_and_saves_nothing(owner: Any, owner_client: Client) -> None:
+    assert choose(owner_client, "xx").status_code == 400
+    assert not UserPreference.objects.filter(user=owner).exists()
+
+
+def test_it_does_not_redirect_to_another_site(owner_client: Client) -> None:
+    response = choose(owner_client, "fr", next="https://evil.test/")
+    assert response["Location"] == LANGUAGE_URL
+
+
+def test_the_widget_endpoints_stay_free_of_cookies_and_sessions(survey: Any) -> None:
+    response = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/widget.js")
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+def test_every_message_has_a_french_text() -> None:
+    text = PO.read_text(encoding="utf-8")
+    assert "#, fuzzy" not in text
+    # An empty msgstr ends its entry: allowed only for the header, whose msgid is empty.
+    empty = re.findall(r'^msgid "(.+)"\nmsgstr ""\n\n', text, flags=re.M)
+    assert empty == []
+    assert not re.search(r'^msgstr\[\d\] ""\n\n', text, flags=re.M)
+
+
+@pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext is not installed")
+def test_the_compiled_catalogue_matches_the_translations(tmp_path: Path) -> None:
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "-o", str(fresh), str(PO)], check=True)  # noqa: S607
+    with fresh.open("rb") as new, MO.open("rb") as committed:
+        assert gettext.GNUTranslations(committed)._catalog == gettext.GNUTranslations(new)._catalog  # type: ignore[attr-defined]
