@@ -99,15 +99,27 @@ def _edit_page(
 @require_role(Role.ADMIN)
 def survey_pause(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
     survey = services.survey_pause(survey=_survey(survey_id))
-    messages.success(request, _("“%(name)s” is paused: nobody is asked.") % {"name": survey.name})
-    return redirect(_back(request, org_slug, survey))
+    message = _("“%(name)s” is paused: nobody is asked.") % {"name": survey.name}
+    return _after_toggle(request, org_slug, survey, message)
 
 
 @require_POST
 @require_role(Role.ADMIN)
 def survey_resume(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
     survey = services.survey_resume(survey=_survey(survey_id))
-    messages.success(request, _("“%(name)s” is running again.") % {"name": survey.name})
+    message = _("“%(name)s” is running again.") % {"name": survey.name}
+    return _after_toggle(request, org_slug, survey, message)
+
+
+def _after_toggle(
+    request: HttpRequest, org_slug: str, survey: Survey, message: str
+) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        # The list swaps the survey's row in place; the row shows the new status.
+        list_url = reverse("surveys:list", kwargs={"org_slug": org_slug})
+        context = {"survey": survey, "can_edit": True, "list_url": list_url}
+        return render(request, "surveys/_survey_row.html", context)
+    messages.success(request, message)
     return redirect(_back(request, org_slug, survey))
 
 

@@ -340,3 +340,14 @@ def test_it_shows_the_identity_secret_to_admins_only(
     assert "Not required." in html
     for language in ("Python", "Node.js", "Ruby", "PHP"):
         assert f"<h3>{language}</h3>" in html
+
+
+def test_it_swaps_the_row_in_place_when_pausing_from_the_list(
+    owner_client: Client, org: Any, survey: Any
+) -> None:
+    response = owner_client.post(url("pause", org, survey), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tr id="survey-{survey.pk}">')
+    assert "Paused" in html and url("resume", org, survey) in html
+    assert not reload(survey).is_active
