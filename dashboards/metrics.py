@@ -44,8 +44,21 @@ def _summary_of(row: Mapping[str, Any]) -> NpsSummary:
     )
 
 
-def _responses(filters: Filters) -> QuerySet[Response]:
-    return filters.apply(Response.objects.all())
+def _survey_ids(filters: Filters) -> list[int]:
+    """The surveys in scope, spelled out.
+
+    With the ids listed, the database walks the (organization, survey,
+    created_at) index over just the period; with the organization alone it
+    would read every row of a large organization to find the period's.
+    """
+    if filters.survey is not None:
+        return [filters.survey.pk]
+    return list(Survey.objects.order_by().values_list("id", flat=True))
+
+
+def _responses(filters: Filters, survey_ids: list[int] | None = None) -> QuerySet[Response]:
+    ids = _survey_ids(filters) if survey_ids is None else survey_ids
+    return filters.apply(Response.objects.filter(survey_id__in=ids))
 
 
 # Summary ---------------------------------------------------------------------
@@ -53,7 +66,11 @@ def _responses(filters: Filters) -> QuerySet[Response]:
 
 def summary(*, filters: Filters) -> NpsSummary:
     """The promoter/passive/detractor split in one aggregate query."""
-    return _summary_of(_responses(filters).aggregate(**_split()))
+    return _summary(filters, _survey_ids(filters))
+
+
+def _summary(filters: Filters, survey_ids: list[int]) -> NpsSummary:
+    return _summary_of(_responses(filters, survey_ids).aggregate(**_split()))
 
 
 # Histogram -------------------------------------------------------------------
@@ -110,12 +127,15 @@ def _asked(filters: Filters) -> Q:
 
 def response_rates(*, filters: Filters) -> list[ChannelRate]:
     """Answers ÷ displays per channel, over the same period and surveys."""
-    asked = _asked(filters)
+    asked, ids = _asked(filters), _survey_ids(filters)
     answers = dict(
-        Response.objects.filter(asked).values_list("channel").annotate(n=Count("id")).order_by()
+        Response.objects.filter(asked, survey_id__in=ids)
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     displays = dict(
-        PromptEvent.objects.filter(asked, kind=PromptEvent.Kind.DISPLAY)
+        PromptEvent.objects.filter(asked, survey_id__in=ids, kind=PromptEvent.Kind.DISPLAY)
         .values_list("channel")
         .annotate(n=Count("id"))
         .order_by()
@@ -176,8 +196,9 @@ class Change:
 
 def change(*, filters: Filters, current: NpsSummary | None = None) -> Change:
     """This period against the one of the same length just before it."""
-    now = current if current is not None else summary(filters=filters)
-    return Change(current=now, previous=summary(filters=filters.previous()))
+    ids = _survey_ids(filters)
+    now = current if current is not None else _summary(filters, ids)
+    return Change(current=now, previous=_summary(filters.previous(), ids))
 
 
 # Per survey ------------------------------------------------------------------
@@ -191,15 +212,16 @@ class SurveySummary:
 
 def by_survey(*, filters: Filters) -> list[SurveySummary]:
     """Every survey of the organization over the filtered period, one query."""
+    surveys = list(Survey.objects.all())
     across = replace(filters, survey=None)
     rows = {
         row["survey_id"]: _summary_of(row)
-        for row in _responses(across).values("survey_id").annotate(**_split()).order_by()
+        for row in _responses(across, [survey.pk for survey in surveys])
+        .values("survey_id")
+        .annotate(**_split())
+        .order_by()
     }
-    return [
-        SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY))
-        for survey in Survey.objects.all()
-    ]
+    return [SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY)) for survey in surveys]
 
 
 # Trend -----------------------------------------------------------------------
