@@ -30,6 +30,8 @@
     }
     form.addEventListener("input", update);
     form.addEventListener("change", update);
+    // A form sent back with errors shows what was typed, not what is saved.
+    update();
   }
 
   function selectText(node) {
