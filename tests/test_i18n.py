@@ -124,3 +124,12 @@ def test_the_compiled_catalogue_matches_the_translations(tmp_path: Path) -> None
     subprocess.run(["msgfmt", "-o", str(fresh), str(PO)], check=True)  # noqa: S607
     with fresh.open("rb") as new, MO.open("rb") as committed:
         assert gettext.GNUTranslations(committed)._catalog == gettext.GNUTranslations(new)._catalog  # type: ignore[attr-defined]
+
+
+def test_it_offers_the_languages_with_the_saved_one_selected(
+    owner: Any, owner_client: Client
+) -> None:
+    choose(owner_client, "fr")
+    html = owner_client.get(LANGUAGE_URL).content.decode()
+    assert '<option value="fr" selected>Français</option>' in html
+    assert '<option value="en">English</option>' in html

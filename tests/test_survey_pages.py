@@ -351,3 +351,13 @@ def test_it_swaps_the_row_in_place_when_pausing_from_the_list(
     assert html.lstrip().startswith(f'<tr id="survey-{survey.pk}">')
     assert "Paused" in html and url("resume", org, survey) in html
     assert not reload(survey).is_active
+
+
+def test_it_warns_that_anonymous_visitors_are_not_surveyed_under_verification(
+    owner_client: Client, org: Any, survey: Any
+) -> None:
+    org.require_identity_verification = True
+    org.save()
+    html = owner_client.get(url("install", org, survey)).content.decode()
+    assert "Required." in html
+    assert "the widget does not survey anonymous visitors" in html
