@@ -1,5 +1,6 @@
 """The overview and trend pages: numbers in the HTML, filters, errors, access."""
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -268,3 +269,16 @@ def test_it_shows_the_errors_of_a_bound_form_without_messages(
     )
     assert "These filters cannot be applied" in html
     assert "score:" in html
+
+
+def test_it_keeps_svg_coordinates_unlocalised_in_french(
+    owner_client: Client, org: Organization, answered: Any
+) -> None:
+    for url in (overview(org), trend(org)):
+        response = owner_client.get(url, MARCH, HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "mars 2026" in html  # French dates: the page is in French
+        coordinates = re.findall(r' (?:x|y|x1|x2|y1|y2|cx|cy|width|height|d)="([^"]*)"', html)
+        assert coordinates
+        assert not [c for c in coordinates if re.search(r"\d,\d", c)]
