@@ -181,6 +181,20 @@ def invitations_expire() -> int:
     return deleted
 
 
+MAX_FATIGUE_DAYS = 365
+
+
+def organization_set_fatigue(*, organization: Organization, days: int) -> Organization:
+    """No respondent is prompted by any of the organization's surveys more than
+    once in `days` days; 0 lifts the cap."""
+    if not 0 <= days <= MAX_FATIGUE_DAYS:
+        message = gettext("Choose between 0 and %(max)s days.") % {"max": MAX_FATIGUE_DAYS}
+        raise ValidationError({"fatigue_days": message})
+    organization.fatigue_days = days
+    organization.save(update_fields=["fatigue_days"])
+    return organization
+
+
 def identity_secret_rotate(*, organization: Organization) -> Organization:
     """A new identity secret; every hash signed with the old one stops verifying at once."""
     organization.identity_secret = new_identity_secret()

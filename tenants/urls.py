@@ -14,6 +14,7 @@ account_urlpatterns = [
 # Mounted under /o/<org_slug>/: the tenant middleware grants or 404s.
 org_urlpatterns = [
     path("settings/", views.organization_settings, name="organization_settings"),
+    path("settings/fatigue/", views.organization_fatigue, name="organization_fatigue"),
     path(
         "settings/identity-secret/rotate/",
         views.identity_secret_rotate,

@@ -91,19 +91,45 @@ class RotateSecretForm(forms.Form):
     )
 
 
+class FatigueForm(forms.Form):
+    fatigue_days = forms.IntegerField(
+        label=gettext_lazy("Ask each person at most once every (days)"),
+        min_value=0,
+        max_value=services.MAX_FATIGUE_DAYS,
+        help_text=gettext_lazy("Counts every survey of the organization; 0 means no cap."),
+    )
+
+
 def _settings_page(
     request: HttpRequest,
     *,
     form: OrganizationForm | None = None,
     rotate_form: RotateSecretForm | None = None,
+    fatigue_form: FatigueForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     organization = request.organization  # type: ignore[attr-defined]
     context = {
         "form": form or OrganizationForm(initial={"name": organization.name}),
         "rotate_form": rotate_form or RotateSecretForm(),
+        "fatigue_form": fatigue_form
+        or FatigueForm(initial={"fatigue_days": organization.fatigue_days}),
     }
     return render(request, "tenants/settings.html", context, status=status)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def organization_fatigue(request: HttpRequest, org_slug: str) -> HttpResponse:
+    form = FatigueForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, fatigue_form=form, status=400)
+    services.organization_set_fatigue(
+        organization=request.organization,  # type: ignore[attr-defined]
+        days=form.cleaned_data["fatigue_days"],
+    )
+    messages.success(request, _("Survey fatigue cap saved."))
+    return redirect(f"{_settings_url(org_slug)}#fatigue")
 
 
 @require_POST

@@ -147,3 +147,20 @@ def test_hashes_of_the_old_secret_stop_working_after_a_rotation(
     assert config(survey, "user-42", old_hash).status_code == 403
     new_hash = python_sample_hash(org.identity_secret, "user-42")
     assert config(survey, "user-42", new_hash).status_code == 200
+
+
+def test_it_sets_the_fatigue_cap_in_the_settings(owner_client: Client, org: Organization) -> None:
+    path = reverse("organization_fatigue", args=[org.slug])
+    assert owner_client.post(path, {"fatigue_days": "30"}).status_code == 302
+    org.refresh_from_db()
+    assert org.fatigue_days == 30
+    assert owner_client.post(path, {"fatigue_days": "-1"}).status_code == 400
+    org.refresh_from_db()
+    assert org.fatigue_days == 30
+
+
+def test_it_refuses_the_fatigue_cap_to_a_viewer(member_client: Client, org: Organization) -> None:
+    path = reverse("organization_fatigue", args=[org.slug])
+    assert member_client.post(path, {"fatigue_days": "0"}).status_code == 403
+    org.refresh_from_db()
+    assert org.fatigue_days == 7
