@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +22,7 @@ from tenants.models import Role, role_at_least
 from . import install, selectors, services
 from .forms import POLICY_FIELDS, SurveyCreateForm, SurveyEditForm
 from .models import Survey
+from .presets import LANGUAGES, PRESETS
 from .preview import preview_context
 
 
@@ -57,7 +59,15 @@ def survey_create(request: HttpRequest, org_slug: str) -> HttpResponse:
             messages.success(request, _("Survey created. Review its texts and settings."))
             return redirect("surveys:edit", org_slug=org_slug, survey_id=survey.pk)
     status = 400 if form.errors else 200
-    return render(request, "surveys/create.html", {"form": form}, status=status)
+    context = {"form": form, "examples": _template_questions()}
+    return render(request, "surveys/create.html", context, status=status)
+
+
+def _template_questions() -> dict[str, str]:
+    """Each template's question, in the interface's language when the widget speaks it."""
+    language = get_language() or "en"
+    language = language if language in LANGUAGES else "en"
+    return {kind: texts[language]["question"] for kind, texts in PRESETS.items()}
 
 
 @require_http_methods(["GET", "POST"])

@@ -361,3 +361,12 @@ def test_it_warns_that_anonymous_visitors_are_not_surveyed_under_verification(
     html = owner_client.get(url("install", org, survey)).content.decode()
     assert "Required." in html
     assert "the widget does not survey anonymous visitors" in html
+
+
+def test_it_shows_each_templates_question_in_the_interface_language(
+    owner_client: Client, org: Any
+) -> None:
+    english = owner_client.get(url("create", org)).content.decode()
+    assert "How likely are you to recommend {company} as a place to work?" in english
+    french = owner_client.get(url("create", org), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "comme lieu de travail" in french
