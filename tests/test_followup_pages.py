@@ -16,6 +16,7 @@ from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Organization
+from tests.conftest import PASSWORD
 from tests.test_followups import MARCH, at, make_response
 
 SCRIPT = "<script>alert('x')</script>"
@@ -519,3 +520,58 @@ def test_it_shows_the_respondents_follow_ups(
     body = text(owner_client.get(url("respondent", respondent_id=ann.pk)))
     assert ">Resolved<" in body and "<li>slow</li>" in body
     assert "Called &lt;script&gt;" in body
+
+
+# --- In a real browser ----------------------------------------------------------
+
+
+def log_in(page: Any, live_server: Any, user: Any) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/**")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_marks_contacted_in_place_in_a_browser(
+    live_server: Any, page: Any, owner: Any, org: Organization, detractor: Response
+) -> None:
+    log_in(page, live_server, owner)
+    inbox = f"{live_server.url}{url('inbox')}?{MARCH}"
+    page.goto(inbox)
+    item = page.locator(f"#item-{detractor.pk}")
+    item.get_by_role("button", name="Mark contacted").click()
+    item.locator(".status-contacted").wait_for()
+    assert page.url == inbox
+    assert fresh(org, detractor).follow_up_status == "contacted"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_a_refused_tag_in_place_in_a_browser(
+    live_server: Any, page: Any, owner: Any, org: Organization, detractor: Response
+) -> None:
+    log_in(page, live_server, owner)
+    page.goto(f"{live_server.url}{url('response', response_id=detractor.pk)}")
+    page.locator("#fu-tags").fill("x" * 41)
+    page.locator("#fu-tags ~ button").click()
+    page.locator("#followup-panel .error").wait_for()
+    assert "at most 40 characters" in page.locator("#followup-panel .error").inner_text()
+    assert fresh(org, detractor).tags == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_a_new_response_without_reloading_in_a_browser(
+    live_server: Any, page: Any, owner: Any, org: Organization, survey: Survey, detractor: Response
+) -> None:
+    log_in(page, live_server, owner)
+    today = timezone.localdate()
+    running = f"range=custom&from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    page.goto(f"{live_server.url}{url('responses')}?{running}")
+    with tenant_context(org):
+        arrived = make_response(survey, 1, timezone.now(), comment="Arrived while watching")
+    page.locator(f"#response-{arrived.pk}").wait_for(timeout=15_000)
+    assert page.locator("tr[id^=response-]").first.get_attribute("id") == f"response-{arrived.pk}"
