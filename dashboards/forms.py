@@ -14,9 +14,17 @@ ROLLING_CHOICES = [
 
 class TrendForm(forms.Form):
     granularity = forms.ChoiceField(
-        choices=GRANULARITY_CHOICES, required=False, label=_("Points per")
+        choices=GRANULARITY_CHOICES,
+        required=False,
+        label=_("Points per"),
+        error_messages={"invalid_choice": _("Choose day, week or month.")},
     )
-    rolling = forms.ChoiceField(choices=ROLLING_CHOICES, required=False, label=_("Rolling window"))
+    rolling = forms.ChoiceField(
+        choices=ROLLING_CHOICES,
+        required=False,
+        label=_("Rolling window"),
+        error_messages={"invalid_choice": _("Choose off, 7, 30 or 90 days.")},
+    )
 
     def rolling_days(self) -> int | None:
         value = self.cleaned_data.get("rolling")

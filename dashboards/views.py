@@ -90,6 +90,7 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
         histogram=charts.histogram(buckets=metrics.histogram(filters=filters)),
         rates=metrics.response_rates(filters=filters),
         change=metrics.change(filters=filters, current=summary),
+        previous=filters.previous(),
         surveys=[
             (row, filters.querystring(survey=row.survey.pk))
             for row in metrics.by_survey(filters=filters)

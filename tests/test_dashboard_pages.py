@@ -67,6 +67,7 @@ def test_it_shows_the_owner_the_score_and_its_parts(owner_client: Client, answer
     assert "50.0" in html and "30.0" in html and "20.0" in html  # the split in percent
     assert "25.0 %" in html  # 100 answers for 400 displays
     assert "no previous data" in html
+    assert "Previous period: Jan. 29, 2026 to Feb. 28, 2026" in html
     assert "<svg" in html and "NPS gauge" in html
     assert "Score 10: 50 answers" in html
 
@@ -215,8 +216,8 @@ def test_it_keeps_granularity_and_rolling_window_in_the_form(
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"granularity": "hour"}, "Points per:"),
-        ({"rolling": "14"}, "Rolling window:"),
+        ({"granularity": "hour"}, "Points per: Choose day, week or month."),
+        ({"rolling": "14"}, "Rolling window: Choose off, 7, 30 or 90 days."),
         ({"range": "custom", "from": "2026-03-10"}, "needs both a start and an end"),
     ],
 )
@@ -282,3 +283,22 @@ def test_it_keeps_svg_coordinates_unlocalised_in_french(
         coordinates = re.findall(r' (?:x|y|x1|x2|y1|y2|cx|cy|width|height|d)="([^"]*)"', html)
         assert coordinates
         assert not [c for c in coordinates if re.search(r"\d,\d", c)]
+
+
+def test_it_says_the_change_against_the_previous_period(
+    owner_client: Client, org: Organization, answered: Any
+) -> None:
+    with tenant_context(org):
+        Response.objects.bulk_create(
+            Response(
+                organization=org,
+                survey=answered,
+                score=score,
+                created_at=datetime(2026, 2, 10, tzinfo=UTC),
+            )
+            for score, count in ((10, 54), (8, 36), (2, 30))
+            for _ in range(count)
+        )
+    html = owner_client.get(overview(org), MARCH).content.decode()
+    assert "+10, not significant" in html
+    assert "NPS 20 ±" in html and "120 answers" in html
