@@ -215,6 +215,8 @@ def mark_contacted(request: HttpRequest, org_slug: str, response_id: int) -> Htt
         return _render(request, "followups/_inbox_item.html", {"item": item, "next": back})
     if changed:
         messages.success(request, _("Marked as contacted."))
+    else:
+        messages.info(request, _("Already contacted or resolved: nothing changed."))
     return redirect(back or reverse("followups:inbox", kwargs={"org_slug": org_slug}))
 
 
