@@ -457,3 +457,35 @@ def test_it_answers_without_a_query_when_there_is_no_survey(in_org: Organization
     assert metrics.response_rates(filters=filters) == []
     assert metrics.by_survey(filters=filters) == []
     assert all(p.nps is None for p in metrics.trend(filters=filters, granularity="week"))
+
+
+@pytest.mark.parametrize("granularity", ["day", "week", "month"])
+def test_it_adds_the_buckets_up_to_the_summary(
+    in_org: Organization, survey: Any, granularity: str
+) -> None:
+    for i in range(60):
+        answer(survey, (i * 7) % 11, datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=37 * i))
+    filters = make_filters({"range": "custom", "from": "2026-01-10", "to": "2026-03-20"})
+    points = metrics.trend(filters=filters, granularity=granularity)
+    total = metrics.summary(filters=filters)
+    assert total.total > 40
+    assert sum((p.summary for p in points), metrics.EMPTY) == total
+    assert (points[0].first, points[-1].last) == (filters.local_start, filters.local_last)
+
+
+def test_it_matches_a_rolling_point_with_the_summary_of_its_window(
+    in_org: Organization, survey: Any
+) -> None:
+    for i in range(60):
+        answer(survey, (i * 5) % 11, datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=29 * i))
+    filters = make_filters({"range": "custom", "from": "2026-01-20", "to": "2026-02-28"})
+    points = metrics.trend(filters=filters, granularity="week", rolling_days=30)
+    for point in points:
+        window = make_filters(
+            {
+                "range": "custom",
+                "from": (point.last - timedelta(days=29)).isoformat(),
+                "to": point.last.isoformat(),
+            }
+        )
+        assert point.summary == metrics.summary(filters=window)
