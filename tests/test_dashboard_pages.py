@@ -1,7 +1,7 @@
 """The overview and trend pages: numbers in the HTML, filters, errors, access."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -10,8 +10,11 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
+from dashboards.charts import GAUGE_RADIUS, band_for, gauge, histogram, line_chart
 from dashboards.filters import FilterForm, parse_filters
+from dashboards.metrics import EMPTY, Bucket, TrendPoint
 from responses.models import PromptEvent, Respondent, Response
+from responses.scoring import NpsSummary
 from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Organization
@@ -302,3 +305,63 @@ def test_it_says_the_change_against_the_previous_period(
     html = owner_client.get(overview(org), MARCH).content.decode()
     assert "+10, not significant" in html
     assert "NPS 20 ±" in html and "120 answers" in html
+
+
+# Chart geometry ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nps", "where"),
+    [(-100, (30.0, 122.0)), (0, (130.0, 22.0)), (100, (230.0, 122.0))],
+)
+def test_it_points_the_needle_along_the_dial(nps: float, where: tuple[float, float]) -> None:
+    dial = gauge(nps=nps)
+    assert GAUGE_RADIUS == 100
+    # The needle is 14 units short of the dial, on the same ray.
+    x, y = dial.needle_x, dial.needle_y
+    assert x is not None and y is not None
+    cx, cy = dial.cx, dial.cy
+    assert (x - cx) * 100 == pytest.approx((where[0] - cx) * 86, abs=1)
+    assert (y - cy) * 100 == pytest.approx((where[1] - cy) * 86, abs=1)
+
+
+def test_it_has_no_needle_without_a_score() -> None:
+    assert gauge(nps=None).needle_x is None
+
+
+@pytest.mark.parametrize(
+    ("nps", "band"),
+    [
+        (-100, "needs-work"),
+        (-0.5, "needs-work"),
+        (0, "good"),
+        (29.9, "good"),
+        (30, "great"),
+        (69.9, "great"),
+        (70, "excellent"),
+        (100, "excellent"),
+    ],
+)
+def test_it_puts_each_score_in_its_band(nps: float, band: str) -> None:
+    found = band_for(nps)
+    assert found is not None and found[0] == band
+
+
+def test_it_scales_the_histogram_to_the_tallest_bar() -> None:
+    chart = histogram(buckets=[Bucket(score=s, count=4 if s == 10 else s % 2) for s in range(11)])
+    heights = [bar.height for bar in chart.bars]
+    assert heights[10] == max(heights) and heights[0] == 0
+    assert heights[1] == pytest.approx(heights[10] / 4, abs=0.01)
+    assert all(bar.y + bar.height == pytest.approx(chart.baseline) for bar in chart.bars)
+
+
+def test_it_breaks_the_trend_line_over_empty_buckets() -> None:
+    some = NpsSummary(promoters=3, passives=1, detractors=1)
+    points = [
+        TrendPoint(first=date(2026, 3, day), last=date(2026, 3, day), summary=summary)
+        for day, summary in enumerate([some, some, EMPTY, some, some, EMPTY, some], start=1)
+    ]
+    chart = line_chart(points=points, granularity="day")
+    assert len(chart.lines) == 2  # days 1-2 and 4-5; day 7 stands alone
+    assert len(chart.bands) == 2
+    assert len(chart.dots) == 5
