@@ -26,13 +26,12 @@ BANDS: tuple[tuple[int, int, str, Promise], ...] = (
 
 
 def band_for(nps: float | None) -> tuple[str, Promise] | None:
-    """The band's css class and label; a boundary belongs to the band above."""
+    """The band's css class and label, as quoted: < 0, 0-30, 30-70, > 70."""
     if nps is None:
         return None
-    for low, _high, css, label in reversed(BANDS):
-        if nps >= low or low == -100:
-            return css, label
-    return None  # pragma: no cover - the first band takes everything left
+    index = 0 if nps < 0 else 1 if nps < 30 else 2 if nps <= 70 else 3
+    _low, _high, css, label = BANDS[index]
+    return css, label
 
 
 # Gauge -----------------------------------------------------------------------

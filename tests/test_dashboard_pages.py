@@ -337,8 +337,8 @@ def test_it_has_no_needle_without_a_score() -> None:
         (0, "good"),
         (29.9, "good"),
         (30, "great"),
-        (69.9, "great"),
-        (70, "excellent"),
+        (70, "great"),
+        (70.1, "excellent"),
         (100, "excellent"),
     ],
 )
