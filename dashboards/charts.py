@@ -16,7 +16,7 @@ from responses.scoring import NpsSummary
 
 from .metrics import Bucket, TrendPoint
 
-# The interpretation bands quoted for NPS (PRODUCT.md): low, high, css class, label.
+# The interpretation bands often quoted for NPS: low, high, css class, label.
 BANDS: tuple[tuple[int, int, str, Promise], ...] = (
     (-100, 0, "needs-work", _("Needs work")),
     (0, 30, "good", _("Good")),
