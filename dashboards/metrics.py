@@ -24,7 +24,6 @@ from .filters import Filters
 
 EMPTY = NpsSummary(promoters=0, passives=0, detractors=0)
 GRANULARITIES = ("day", "week", "month")
-ROLLING_CHOICES = (7, 30, 90)
 MINUS = "\N{MINUS SIGN}"  # typographic minus: reads better than a hyphen beside "+6"
 
 
@@ -324,6 +323,8 @@ def trend(
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"Unknown granularity {granularity!r}.")
+    if rolling_days is not None and rolling_days < 1:
+        raise ValueError("A rolling window covers at least one day.")
     first, last = filters.local_start, filters.local_last
     since = first - timedelta(days=rolling_days - 1) if rolling_days else first
     window = _Window(_daily(filters, since), since, last)

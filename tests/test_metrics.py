@@ -356,6 +356,8 @@ def test_it_picks_a_granularity_by_length(in_org: Organization) -> None:
 def test_it_refuses_an_unknown_granularity(in_org: Organization) -> None:
     with pytest.raises(ValueError, match="granularity"):
         metrics.trend(filters=make_filters(), granularity="hour")
+    with pytest.raises(ValueError, match="at least one day"):
+        metrics.trend(filters=make_filters(), granularity="day", rolling_days=0)
 
 
 # Filters ---------------------------------------------------------------------
