@@ -9,11 +9,11 @@ from tenants.models import TenantModel
 
 
 class Channel(models.TextChoices):
-    WIDGET = "widget", "Widget"
-    LINK = "link", "Link"
-    EMAIL = "email", "Email"
-    API = "api", "API"
-    IMPORT = "import", "Import"
+    WIDGET = "widget", _("Widget")
+    LINK = "link", _("Link")
+    EMAIL = "email", _("Email")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -98,6 +98,8 @@ class Response(TenantModel):
             models.Index(fields=["organization", "survey", "created_at"]),
             # The prompt policy's "answered recently?" for one person.
             models.Index(fields=["organization", "respondent", "survey", "created_at"]),
+            # Lists and numbers across every survey of the organization.
+            models.Index(fields=["organization", "created_at"]),
             # The detractor inbox: open items of one status, newest first.
             models.Index(fields=["organization", "follow_up_status", "created_at"]),
         ]
@@ -127,10 +129,10 @@ class PromptEvent(TenantModel):
     """What happened to a prompt: the history the prompt policy reads."""
 
     class Kind(models.TextChoices):
-        DISPLAY = "display", "Displayed"
-        NOT_NOW = "not_now", "Not now"
-        NEVER = "never", "Don't ask again"
-        ANSWER = "answer", "Answered"
+        DISPLAY = "display", _("Displayed")
+        NOT_NOW = "not_now", _("Not now")
+        NEVER = "never", _("Don't ask again")
+        ANSWER = "answer", _("Answered")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="prompt_events")
     respondent = models.ForeignKey(
