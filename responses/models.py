@@ -148,6 +148,8 @@ class PromptEvent(TenantModel):
             models.Index(fields=["organization", "respondent", "created_at"]),
             # Displays and dismissals per survey, for the response rate.
             models.Index(fields=["organization", "survey", "kind", "created_at"]),
+            # The same across every survey of the organization.
+            models.Index(fields=["organization", "kind", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,10 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddIndex(
+            model_name='promptevent',
+            index=models.Index(fields=['organization', 'kind', 'created_at'], name='responses_p_organiz_11ab05_idx'),
+        ),
+        migrations.AddIndex(
             model_name='response',
             index=models.Index(fields=['organization', 'created_at'], name='responses_r_organiz_440745_idx'),
         ),
