@@ -6,9 +6,11 @@ user saved, so the choice follows the person to every browser and device.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -39,3 +41,12 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+def _reset_language(**kwargs: Any) -> None:
+    # LocaleMiddleware leaves the request's language active in its thread; what
+    # runs next there outside a request (a task, a test) starts from the default.
+    translation.deactivate()
+
+
+request_finished.connect(_reset_language, dispatch_uid="tenants.language.reset")

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tenants.models import UserPreference
 
@@ -133,3 +134,8 @@ def test_it_offers_the_languages_with_the_saved_one_selected(
     html = owner_client.get(LANGUAGE_URL).content.decode()
     assert '<option value="fr" selected>Français</option>' in html
     assert '<option value="en">English</option>' in html
+
+
+def test_a_french_request_leaves_no_french_behind(owner_client: Client, org: Any) -> None:
+    owner_client.get(f"/o/{org.slug}/settings/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert translation.get_language() == settings.LANGUAGE_CODE
