@@ -126,8 +126,8 @@ DEMO_ORGS = (
             ("Employee pulse", SurveyKind.EMPLOYEE, 0.25),
             ("Partner NPS", SurveyKind.PARTNER, 0.15),
         ),
-        0.55,
-        0.25,
+        0.45,
+        0.2,
     ),
     DemoOrg(
         "globex",
@@ -232,11 +232,14 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
 
 
 def _displays(organization: Organization, rng: random.Random, rows: list[Response]) -> None:
-    """Each answer was preceded by a display, and some displays went unanswered,
-    so the response rate per channel reads like a real one."""
+    """Each widget answer was preceded by a display, and some displays went
+    unanswered, so the widget's response rate reads like a real one. Links and
+    emails record no displays, as in production."""
     events = []
     for response in rows:
         assert response.respondent is not None
+        if response.channel != Channel.WIDGET:
+            continue
         for extra in range(1 + (rng.random() < 0.8) + (rng.random() < 0.3)):
             events.append(
                 PromptEvent(
