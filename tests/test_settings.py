@@ -30,6 +30,9 @@ SETTING_VARS = {
     "SECRET_KEY",
     "EMAIL_URL",
     "CELERY_BROKER_URL",
+    "WIDGET_RATE_LIMIT_PER_IP",
+    "WIDGET_RATE_LIMIT_PER_SURVEY",
+    "WIDGET_TRUSTED_PROXIES",
 }
 
 
@@ -93,3 +96,30 @@ def test_it_hardens_cookies_in_production() -> None:
 @pytest.mark.parametrize("url", ["smtp://user:pass@mail.example.com:587"])
 def test_it_reads_the_email_server_from_email_url(url: str) -> None:
     assert settings_with(EMAIL_URL=url)["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+WIDGET_LIMITS = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps(
+    [s.WIDGET_RATE_LIMIT_PER_IP, s.WIDGET_RATE_LIMIT_PER_SURVEY, s.WIDGET_TRUSTED_PROXIES]
+))
+"""
+
+
+def test_it_reads_the_widget_rate_limits_from_the_environment() -> None:
+    assert json.loads(run(WIDGET_LIMITS).stdout) == [[300, 60], [20000, 60], 0]
+    custom = run(
+        WIDGET_LIMITS,
+        WIDGET_RATE_LIMIT_PER_IP="50/10",
+        WIDGET_RATE_LIMIT_PER_SURVEY="900",
+        WIDGET_TRUSTED_PROXIES="1",
+    )
+    assert json.loads(custom.stdout) == [[50, 10], [900, 60], 1]
+
+
+def test_it_refuses_a_rate_limit_it_cannot_read() -> None:
+    result = run(WIDGET_LIMITS, WIDGET_RATE_LIMIT_PER_IP="lots")
+    assert result.returncode != 0
+    assert "WIDGET_RATE_LIMIT_PER_IP must look like 300/60" in result.stderr

@@ -221,3 +221,20 @@ LOGGING = {
 
 # API keys are stored as HMAC(pepper, key); rotating the pepper revokes every key.
 API_KEY_PEPPER = env.str("API_KEY_PEPPER", default=SECRET_KEY)
+
+
+# --- Public widget endpoints ---------------------------------------------
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """`requests/seconds`, e.g. 300/60: a fixed window per client or survey."""
+    raw = env.str(name, default=default)
+    count, _, seconds = raw.partition("/")
+    try:
+        return int(count), int(seconds or 60)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 300/60, not {raw!r}") from None
+
+
+WIDGET_RATE_LIMIT_PER_IP = _rate("WIDGET_RATE_LIMIT_PER_IP", "300/60")
+WIDGET_RATE_LIMIT_PER_SURVEY = _rate("WIDGET_RATE_LIMIT_PER_SURVEY", "20000/60")
+# How many reverse proxies append to X-Forwarded-For in front of the app.
+WIDGET_TRUSTED_PROXIES = env.int("WIDGET_TRUSTED_PROXIES", default=0)
