@@ -1,6 +1,7 @@
 """Demo data: two organizations with a year of plausible answers."""
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -264,7 +265,7 @@ def _follow_ups(
         if response.score > 6:
             continue
         recent = now - response.created_at < timedelta(days=21)
-        weights = (6, 3, 1) if recent else (1, 2, 7)
+        weights = (6, 3, 1) if recent else (1, 3, 46)
         status = rng.choices(list(FollowUpStatus), weights=weights)[0]
         response.follow_up_status = status
         text = response.comment.lower()
@@ -277,13 +278,18 @@ def _follow_ups(
                     response=response,
                     author=response.assignee,
                     body=NOTES[status],
-                    created_at=response.created_at + timedelta(days=1),
+                    created_at=min(now, response.created_at + timedelta(hours=20)),
                 )
             )
     Response.objects.bulk_update(
         [r for r in rows if r.score <= 6], ["follow_up_status", "tags", "assignee"], batch_size=2000
     )
     Note.objects.bulk_create(notes, batch_size=2000)
+
+
+def _ascii(text: str) -> str:
+    """Léa → lea: addresses as people really have them."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def _respondents(organization: Organization, rng: random.Random, count: int) -> list[Respondent]:
@@ -301,7 +307,7 @@ def _respondents(organization: Organization, rng: random.Random, count: int) -> 
                 organization=organization,
                 external_id=external_id,
                 name=f"{first} {last}",
-                email=f"{first}.{last}.{i}@example.com".lower(),
+                email=_ascii(f"{first}.{last}.{i}@example.com".lower()),
                 profile_url=f"https://app.{organization.slug}.test/users/{i}",
                 traits={
                     "plan": rng.choice(["free", "pro", "pro", "enterprise"]),
