@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "responses",
     "dashboards",
     "followups",
+    "rollups",
+    "outreach",
     "integrations",
 ]
 

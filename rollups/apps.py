@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RollupsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "rollups"
+    verbose_name = "Score rollups"
