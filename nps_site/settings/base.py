@@ -138,6 +138,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_invitations",
         "schedule": 3600.0,
     },
+    "outreach-send-due": {"task": "outreach.tasks.send_due", "schedule": 60.0},
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -155,6 +156,11 @@ INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # --- Email ----------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NPS <nps@localhost>")
+# Survey emails: how long score links work, how often a send is tried, and
+# when a send left unfinished by a stopped worker is tried again.
+SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=30)
+OUTREACH_MAX_ATTEMPTS = env.int("OUTREACH_MAX_ATTEMPTS", default=5)
+OUTREACH_STUCK_MINUTES = env.int("OUTREACH_STUCK_MINUTES", default=10)
 
 # --- I18n -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
