@@ -4,6 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from outreach.models import SurveyRequest
+from responses.models import Respondent
 from surveys.models import Survey
 from tenants.context import tenant_context
 
@@ -103,3 +104,30 @@ def test_the_page_filters_by_status(owner_client: Client, survey: Survey) -> Non
     html = owner_client.get(url(survey), {"status": "sent"}).content.decode()
     assert "<td>bob@example.com</td>" in html
     assert "<td>ada@example.com</td>" not in html
+
+
+def test_the_largest_file_is_scheduled_in_one_request(owner_client: Client, survey: Survey) -> None:
+    rows = "".join(f"p{number}@example.com,P{number},pro\n" for number in range(10_000))
+    upload = csv_file(
+        "email,name,plan\nP0@example.com,Known,\n" + rows[len("p0@example.com,P0,pro\n") :]
+    )
+    response = owner_client.post(url(survey, "upload"), {"file": upload})
+    assert response.status_code == 302
+    with tenant_context(survey.organization):
+        assert SurveyRequest.objects.count() == 10_000
+        assert Respondent.objects.count() == 10_000
+        assert Respondent.objects.get(email__iexact="p1@example.com").traits == {"plan": "pro"}
+    too_many = csv_file("email\n" + "".join(f"x{n}@example.com\n" for n in range(10_001)))
+    refused = owner_client.post(url(survey, "upload"), {"file": too_many})
+    assert refused.status_code == 400
+    assert "At most 10000 rows" in refused.content.decode()
+
+
+def test_a_known_person_keeps_one_respondent(owner_client: Client, survey: Survey) -> None:
+    owner_client.post(url(survey, "send"), {"email": "Ada@Example.com", "name": "Ada"})
+    upload = csv_file("email,plan\nada@example.com,pro\n")
+    owner_client.post(url(survey, "upload"), {"file": upload})
+    with tenant_context(survey.organization):
+        (respondent,) = Respondent.objects.all()
+        assert (respondent.name, respondent.traits) == ("Ada", {"plan": "pro"})
+        assert SurveyRequest.objects.filter(respondent=respondent).count() == 2
