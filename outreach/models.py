@@ -52,6 +52,12 @@ class SurveyRequest(TenantModel):
             models.Index(
                 fields=["scheduled_at"], name="outreach_due", condition=Q(status="pending")
             ),
+            # The beat task's "which sends did a stopped worker leave behind".
+            models.Index(
+                fields=["sending_started_at"],
+                name="outreach_sending",
+                condition=Q(status="sending"),
+            ),
             models.Index(fields=["organization", "survey", "scheduled_at"]),
             models.Index(fields=["organization", "status", "scheduled_at"]),
         ]
