@@ -373,3 +373,29 @@ def test_a_one_click_unsubscribe_post_works_without_a_session(
 
 def test_a_forged_unsubscribe_link_gets_400(client: Client) -> None:
     assert client.post("/u/12:forged").status_code == 400
+
+
+def test_beat_runs_the_send_task_every_minute(settings: Any) -> None:
+    from outreach.tasks import send_due
+
+    entry = settings.CELERY_BEAT_SCHEDULE["outreach-send-due"]
+    assert (entry["task"], entry["schedule"]) == (send_due.name, 60.0)
+
+
+def test_a_run_out_of_time_leaves_the_rest_to_the_next_run(
+    survey: Survey, mailoutbox: list[Any]
+) -> None:
+    request = schedule(survey)
+    assert services.requests_send_due(budget_seconds=-1) == 0
+    assert reload(request).status == Status.PENDING
+    assert services.requests_send_due() == 1
+
+
+def test_a_paused_survey_records_nothing_from_its_links(
+    client: Client, survey: Survey, mailoutbox: list[Any]
+) -> None:
+    request, _ = sent_email(survey)
+    Survey.objects.unscoped().filter(pk=survey.pk).update(is_active=False)
+    page = client.post(path_of(score_url(request=request, score=9)))
+    assert "This survey is closed" in page.content.decode()
+    assert answers(survey) == []
