@@ -77,7 +77,7 @@ def totals(organization: Organization) -> dict[tuple[int, date, str], list[int]]
 
 
 def truth(organization: Organization) -> dict[tuple[int, date, str], list[int]]:
-    zone = timezone.get_fixed_timezone(0) if organization.time_zone == "UTC" else None
+    zone = ZoneInfo(organization.time_zone)
     counted: dict[tuple[int, date, str], list[int]] = {}
     with tenant_context(organization):
         for row in Response.objects.all():
