@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -18,7 +19,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -308,3 +309,33 @@ def test_answers_are_stored_while_redis_is_down_and_rollups_catch_up(
         app.conf.task_always_eager = True
     assert totals(survey.organization) == truth(survey.organization)
     assert len(truth(survey.organization)) == 2  # a widget key and a link key
+
+
+# Concurrency -------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_second_refresh_steps_aside_while_one_holds_the_organization(survey: Survey) -> None:
+    organization = survey.organization
+    with tenant_context(organization):
+        Response.objects.create(organization=organization, survey=survey, score=5)
+    services.rollups_refresh(organization=organization)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tenant_context(organization), transaction.atomic():
+            Watermark.objects.select_for_update().get()
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        assert services.rollups_refresh(organization=organization) is None
+    finally:
+        release.set()
+        holder.join()
+    assert services.rollups_refresh(organization=organization) == 0
+    assert totals(organization) == truth(organization)
