@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from responses.models import PromptEvent, Response
 from tenants.models import Organization
 
 from .models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from .services import day_runs, overlap, ready_cache_key, touched_keys
+from .services import COUNTED_EVENTS, day_runs, overlap, ready_cache_key
 
 Runs = list[tuple[date, date]]
 
@@ -78,16 +80,17 @@ def _stale_days(
     since: datetime,
     survey_ids: list[int],
 ) -> set[date]:
+    """Local days with a write after `since` or a queued dirty key, one query."""
     begin, end = start_of(days[0], zone), start_of(days[1] + timedelta(days=1), zone)
-    period = Q(created_at__gte=begin, created_at__lt=end, survey_id__in=survey_ids)
-    stale = {key.day for key in touched_keys(zone=zone, since=since, period=period)}
-    queued = DirtyKey.objects.filter(
-        organization_id=organization.pk,
-        created_at__gte=begin - timedelta(days=1),
-        created_at__lt=end + timedelta(days=1),
-    ).values_list("created_at", flat=True)
-    stale |= {timezone.localtime(moment, zone).date() for moment in queued}
-    return stale
+    period = Q(created_at__gte=begin, created_at__lt=end)
+    day = TruncDate("created_at", tzinfo=zone)
+    answers = Response.objects.filter(period, survey_id__in=survey_ids, updated_at__gt=since)
+    events = PromptEvent.objects.filter(
+        period, survey_id__in=survey_ids, created_at__gt=since, kind__in=list(COUNTED_EVENTS)
+    )
+    queued = DirtyKey.objects.filter(period, organization_id=organization.pk)
+    touched = [rows.annotate(day=day).values_list("day") for rows in (answers, events, queued)]
+    return {row[0] for row in touched[0].union(touched[1], touched[2])}
 
 
 def runs_q(runs: Runs, zone: Any, *, prefix: str = "") -> Q:
