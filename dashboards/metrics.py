@@ -5,41 +5,46 @@ database over the filtered date range of the current organization, so a query
 is served by the (organization, survey, created_at) index and returns counts,
 never rows. Numbers stay exact (counts, fractions, unrounded floats); rounding
 happens only where they are displayed.
+
+Whole local days that the daily rollups hold exactly (see `rollups.selectors`
+for the argument) are summed from the rollups; every other row of the period
+(today's recent answers, partial days at the edges, days touched since the
+last refresh) is counted raw, and the two parts never overlap. Rollups have
+survey, channel, day and score as dimensions, so a filter on language, traits
+or comment text counts every row raw. Either way the numbers are the same.
 """
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from responses.models import Channel, PromptEvent, Response
 from responses.scoring import Z_95, NpsSummary, category, change_z, two_sided_p
+from rollups.selectors import rollup_rows, runs_q, score_sums, served_days
 from surveys.models import Survey
+from tenants.context import current_organization
 
-from .filters import Filters
+from .filters import CATEGORY_SCORES, Filters
 
 EMPTY = NpsSummary(promoters=0, passives=0, detractors=0)
 GRANULARITIES = ("day", "week", "month")
 MINUS = "\N{MINUS SIGN}"  # typographic minus: reads better than a hyphen beside "+6"
 
 
-def _split() -> dict[str, Count]:
-    return {
-        "promoters": Count("id", filter=Q(score__gte=9)),
-        "passives": Count("id", filter=Q(score__gte=7, score__lte=8)),
-        "detractors": Count("id", filter=Q(score__lte=6)),
-    }
+Runs = list[tuple[date, date]]
+Scores = list[int]  # how many answers gave each score, 0 to 10
+RAW_GROUPS = {"survey": "survey_id", "channel": "channel", "day": "day"}
 
 
-def _summary_of(row: Mapping[str, Any]) -> NpsSummary:
+def _summary_of(scores: Scores) -> NpsSummary:
     return NpsSummary(
-        promoters=row["promoters"] or 0,
-        passives=row["passives"] or 0,
-        detractors=row["detractors"] or 0,
+        promoters=sum(scores[9:]), passives=sum(scores[7:9]), detractors=sum(scores[:7])
     )
 
 
@@ -60,6 +65,66 @@ def _responses(filters: Filters, survey_ids: list[int] | None = None) -> QuerySe
     return filters.apply(Response.objects.filter(survey_id__in=ids))
 
 
+# Rollups and raw rows ----------------------------------------------------------
+
+
+def _served(filters: Filters, survey_ids: list[int]) -> Runs:
+    """The whole days to read from rollups; none when a filter needs raw rows."""
+    if filters.language or filters.traits or filters.q:
+        return []  # dimensions the rollups do not have
+    return served_days(
+        organization=current_organization(),
+        start=filters.start,
+        end=filters.end,
+        survey_ids=survey_ids,
+    )
+
+
+def _kept_scores(filters: Filters) -> set[int]:
+    kept = set(range(11))
+    if filters.category:
+        low, high = CATEGORY_SCORES[filters.category]
+        kept &= set(range(low, high + 1))
+    if filters.score is not None:
+        kept &= {filters.score}
+    return kept
+
+
+def _scores(
+    filters: Filters, survey_ids: list[int], by: str | None, runs: Runs | None = None
+) -> dict[Any, Scores]:
+    """Answers per score, grouped by survey, channel, local day or nothing (key None)."""
+    runs = _served(filters, survey_ids) if runs is None else runs
+    tallies: dict[Any, Scores] = defaultdict(lambda: [0] * 11)
+    raw = _responses(filters, survey_ids)
+    if runs:
+        raw = raw.exclude(runs_q(runs, filters.start.tzinfo))
+    if by == "day":
+        raw = raw.annotate(day=TruncDate("created_at", tzinfo=filters.start.tzinfo))
+    fields = [RAW_GROUPS[by]] if by else []
+    for *group, score, n in raw.values_list(*fields, "score").annotate(n=Count("id")).order_by():
+        tallies[group[0] if group else None][score] += n
+    if runs:
+        _add_rollups(tallies, filters, survey_ids, by, runs)
+    return tallies
+
+
+def _add_rollups(
+    tallies: dict[Any, Scores], filters: Filters, survey_ids: list[int], by: str | None, runs: Runs
+) -> None:
+    rows = rollup_rows(runs=runs, survey_ids=survey_ids, channel=filters.channel)
+    kept = _kept_scores(filters)
+    fields = [RAW_GROUPS[by]] if by else []
+    for row in rows.values(*fields).annotate(**score_sums()).order_by():
+        counts = tallies[row[fields[0]] if fields else None]
+        for score in kept:
+            counts[score] += row[f"s{score}"] or 0
+
+
+def _total(tallies: dict[Any, Scores]) -> Scores:
+    return tallies.get(None, [0] * 11)
+
+
 # Summary ---------------------------------------------------------------------
 
 
@@ -69,7 +134,7 @@ def summary(*, filters: Filters) -> NpsSummary:
 
 
 def _summary(filters: Filters, survey_ids: list[int]) -> NpsSummary:
-    return _summary_of(_responses(filters, survey_ids).aggregate(**_split()))
+    return _summary_of(_total(_scores(filters, survey_ids, None)))
 
 
 # Histogram -------------------------------------------------------------------
@@ -87,8 +152,8 @@ class Bucket:
 
 def histogram(*, filters: Filters) -> list[Bucket]:
     """How many answers gave each score, 0 to 10, empty scores included."""
-    counts = dict(_responses(filters).values_list("score").annotate(n=Count("id")).order_by())
-    return [Bucket(score=score, count=counts.get(score, 0)) for score in range(11)]
+    counts = _total(_scores(filters, _survey_ids(filters), None))
+    return [Bucket(score=score, count=counts[score]) for score in range(11)]
 
 
 # Response rate ---------------------------------------------------------------
@@ -113,32 +178,42 @@ class ChannelRate:
         return None if rate is None else 100.0 * rate
 
 
-def _asked(filters: Filters) -> Q:
+def _asked(filters: Filters) -> Filters:
     """The filters that describe who was asked, where and when.
 
     A display has no answer yet, so filters on the answer (category, score,
     language, comment text) cannot narrow it; they narrow neither side here,
     so the rate compares like with like.
     """
-    asked = replace(filters, category="", score=None, language="", q="")
-    return asked.q_object()
+    return replace(filters, category="", score=None, language="", q="")
+
+
+def _displays(filters: Filters, survey_ids: list[int], runs: Runs) -> dict[str, int]:
+    raw = PromptEvent.objects.filter(
+        filters.q_object(), survey_id__in=survey_ids, kind=PromptEvent.Kind.DISPLAY
+    )
+    if runs:
+        raw = raw.exclude(runs_q(runs, filters.start.tzinfo))
+    counts: dict[str, int] = defaultdict(int)
+    counts.update(raw.values_list("channel").annotate(n=Count("id")).order_by())
+    if runs:
+        rows = rollup_rows(runs=runs, survey_ids=survey_ids, channel=filters.channel)
+        for channel, n in rows.values_list("channel").annotate(n=Sum("displays")).order_by():
+            if n:
+                counts[channel] += n
+    return counts
 
 
 def response_rates(*, filters: Filters) -> list[ChannelRate]:
     """Answers ÷ displays per channel, over the same period and surveys."""
     asked, ids = _asked(filters), _survey_ids(filters)
-    answers = dict(
-        Response.objects.filter(asked, survey_id__in=ids)
-        .values_list("channel")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    displays = dict(
-        PromptEvent.objects.filter(asked, survey_id__in=ids, kind=PromptEvent.Kind.DISPLAY)
-        .values_list("channel")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    runs = _served(asked, ids)
+    answers = {
+        channel: sum(scores)
+        for channel, scores in _scores(asked, ids, "channel", runs).items()
+        if sum(scores)
+    }
+    displays = {channel: n for channel, n in _displays(asked, ids, runs).items() if n}
     labels = dict(Channel.choices)
     return [
         ChannelRate(
@@ -213,13 +288,8 @@ def by_survey(*, filters: Filters) -> list[SurveySummary]:
     """Every survey of the organization over the filtered period, one query."""
     surveys = list(Survey.objects.all())
     across = replace(filters, survey=None)
-    rows = {
-        row["survey_id"]: _summary_of(row)
-        for row in _responses(across, [survey.pk for survey in surveys])
-        .values("survey_id")
-        .annotate(**_split())
-        .order_by()
-    }
+    tallies = _scores(across, [survey.pk for survey in surveys], "survey")
+    rows = {survey_id: _summary_of(scores) for survey_id, scores in tallies.items()}
     return [SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY)) for survey in surveys]
 
 
@@ -267,14 +337,8 @@ def _daily(filters: Filters, since: date) -> dict[date, NpsSummary]:
     """Counts per local day from `since` to the end of the period, one grouped query."""
     zone = filters.start.tzinfo
     widened = replace(filters, start=datetime.combine(since, time.min, tzinfo=zone))
-    rows = (
-        _responses(widened)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day")
-        .annotate(**_split())
-        .order_by()
-    )
-    return {row["day"]: _summary_of(row) for row in rows}
+    tallies = _scores(widened, _survey_ids(widened), "day")
+    return {day: _summary_of(scores) for day, scores in tallies.items()}
 
 
 def _bucket_starts(first: date, last: date, granularity: str) -> list[date]:

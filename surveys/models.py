@@ -72,6 +72,9 @@ class Survey(TenantModel):
         max_length=32, unique=True, default=new_public_key, editable=False
     )
     is_active = models.BooleanField(default=True)
+    # Recurring relational survey: a new email request this many days after a
+    # person's last answer to it. Null means no recurrence.
+    recur_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "responses",
     "dashboards",
     "followups",
+    "rollups",
+    "outreach",
     "integrations",
 ]
 
@@ -111,7 +113,9 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    # Longer than any task's hard limit: Redis hands an unacknowledged message
+    # to another worker after this long, which must not happen to a running task.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The embedded transport: a real worker and beat with no Redis to install.
@@ -128,7 +132,16 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A worker that dies mid-task hands its message back instead of acknowledging
+# it: tasks are safe to run twice, losing one is worse.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -136,7 +149,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_invitations",
         "schedule": 3600.0,
     },
+    "outreach-send-due": {"task": "outreach.tasks.send_due", "schedule": 60.0},
+    # Fans out one rollup refresh per organization; a tick that waits in the
+    # queue longer than a minute is dropped, the next one does the same work.
+    "rollups-incremental": {
+        "task": "rollups.tasks.refresh_all",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+# Rollups re-read writes this many seconds older than their watermark: the
+# longest a transaction may take to commit after stamping its rows, plus clock
+# skew between machines. Dashboards ignore rollups when ROLLUPS_ENABLED=0.
+ROLLUPS_ENABLED = env.bool("ROLLUPS_ENABLED", default=True)
+ROLLUPS_OVERLAP_SECONDS = env.int("ROLLUPS_OVERLAP_SECONDS", default=300)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -153,6 +179,11 @@ INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # --- Email ----------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NPS <nps@localhost>")
+# Survey emails: how long score links work, how often a send is tried, and
+# when a send left unfinished by a stopped worker is tried again.
+SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=30)
+OUTREACH_MAX_ATTEMPTS = env.int("OUTREACH_MAX_ATTEMPTS", default=5)
+OUTREACH_STUCK_MINUTES = env.int("OUTREACH_STUCK_MINUTES", default=10)
 
 # --- I18n -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,0 +1,118 @@
+"""Reads of the rollups: which whole local days they may serve, and their sums.
+
+Exactness. A run of the incremental refresh that starts at time T recomputes
+every key touched after `W - overlap` (W: the previous watermark) and every
+queued dirty key, then sets the watermark to T, all in one transaction. Any
+change it cannot have seen commits after T, so (given that a transaction
+commits within `overlap` of the timestamps it writes) it carries a timestamp
+later than `T - overlap` or left a dirty key still queued. Hence: a day on
+which no response was written (`updated_at`) and no counted prompt event
+created after `watermark - overlap`, and with no queued dirty key, has rollup
+rows equal to a count of its raw rows. Readers serve exactly those days from
+rollups, whole days only, and count everything else (today's recent answers,
+the partial days at the edges of a period, days touched since) from raw rows.
+
+The touched days are taken across surveys and channels: coarser than the key,
+never wrong. Without a watermark, with one cut in another time zone than the
+period's, or with rollups disabled, nothing is served and every number comes
+from raw rows.
+"""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from responses.models import PromptEvent, Response
+from tenants.models import Organization
+
+from .models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
+from .services import COUNTED_EVENTS, day_runs, overlap, ready_cache_key
+
+Runs = list[tuple[date, date]]
+
+
+def start_of(day: date, zone: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def whole_days(*, start: datetime, end: datetime) -> tuple[date, date] | None:
+    """The first and last local days lying wholly inside [start, end)."""
+    zone = start.tzinfo
+    first = timezone.localtime(start, zone).date()
+    if start_of(first, zone) < start:
+        first += timedelta(days=1)
+    last = timezone.localtime(end, zone).date() - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def served_days(
+    *, organization: Organization, start: datetime, end: datetime, survey_ids: list[int]
+) -> Runs:
+    """Runs of whole local days of [start, end) that rollups count exactly."""
+    zone = start.tzinfo
+    days = whole_days(start=start, end=end)
+    if not settings.ROLLUPS_ENABLED or days is None or not isinstance(zone, ZoneInfo):
+        return []
+    if not cache.get(ready_cache_key(organization)):
+        return []  # no rollups yet, or the hint was evicted: raw rows are exact
+    mark = Watermark.objects.filter(through__isnull=False, time_zone=zone.key).first()
+    if mark is None or mark.through is None:
+        return []
+    stale = _stale_days(
+        organization, zone, days, since=mark.through - overlap(), survey_ids=survey_ids
+    )
+    first, last = days
+    fresh = (first + timedelta(days=i) for i in range((last - first).days + 1))
+    return day_runs(day for day in fresh if day not in stale)
+
+
+def _stale_days(
+    organization: Organization,
+    zone: ZoneInfo,
+    days: tuple[date, date],
+    *,
+    since: datetime,
+    survey_ids: list[int],
+) -> set[date]:
+    """Local days with a write after `since` or a queued dirty key, one query."""
+    begin, end = start_of(days[0], zone), start_of(days[1] + timedelta(days=1), zone)
+    period = Q(created_at__gte=begin, created_at__lt=end)
+    day = TruncDate("created_at", tzinfo=zone)
+    answers = Response.objects.filter(period, survey_id__in=survey_ids, updated_at__gt=since)
+    events = PromptEvent.objects.filter(
+        period, survey_id__in=survey_ids, created_at__gt=since, kind__in=list(COUNTED_EVENTS)
+    )
+    queued = DirtyKey.objects.filter(period, organization_id=organization.pk)
+    touched = [rows.annotate(day=day).values_list("day") for rows in (answers, events, queued)]
+    return {row[0] for row in touched[0].union(touched[1], touched[2])}
+
+
+def runs_q(runs: Runs, zone: Any, *, prefix: str = "") -> Q:
+    """created_at inside any of the runs of local days."""
+    condition = Q(pk__in=[])
+    for first, last in runs:
+        condition |= Q(
+            **{
+                f"{prefix}created_at__gte": start_of(first, zone),
+                f"{prefix}created_at__lt": start_of(last + timedelta(days=1), zone),
+            }
+        )
+    return condition
+
+
+def rollup_rows(*, runs: Runs, survey_ids: list[int], channel: str = "") -> QuerySet[RollupDay]:
+    condition = Q(pk__in=[])
+    for first, last in runs:
+        condition |= Q(day__gte=first, day__lte=last)
+    rows = RollupDay.objects.filter(condition, survey_id__in=survey_ids)
+    return rows.filter(channel=channel) if channel else rows
+
+
+def score_sums() -> dict[str, Sum]:
+    return {name: Sum(name) for name in SCORE_FIELDS}
