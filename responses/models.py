@@ -100,6 +100,8 @@ class Response(TenantModel):
             models.Index(fields=["organization", "respondent", "survey", "created_at"]),
             # Lists and numbers across every survey of the organization.
             models.Index(fields=["organization", "created_at"]),
+            # What the score rollups must recompute since their watermark.
+            models.Index(fields=["organization", "updated_at"]),
             # The detractor inbox: open items of one status, newest first.
             models.Index(fields=["organization", "follow_up_status", "created_at"]),
         ]
@@ -150,6 +152,8 @@ class PromptEvent(TenantModel):
             models.Index(fields=["organization", "survey", "kind", "created_at"]),
             # The same across every survey of the organization.
             models.Index(fields=["organization", "kind", "created_at"]),
+            # Events the score rollups must count since their watermark.
+            models.Index(fields=["organization", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -74,14 +74,4 @@ class Migration(migrations.Migration):
         # what was written since a moment: responses by updated_at, prompt
         # events by created_at across kinds. Indexes of the rollups' own
         # queries, kept here so the capture path's migrations stay its own.
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS rollups_response_org_updated"
-            " ON responses_response (organization_id, updated_at)",
-            "DROP INDEX IF EXISTS rollups_response_org_updated",
-        ),
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS rollups_promptevent_org_created"
-            " ON responses_promptevent (organization_id, created_at)",
-            "DROP INDEX IF EXISTS rollups_promptevent_org_created",
-        ),
     ]
