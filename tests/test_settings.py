@@ -123,3 +123,7 @@ def test_it_refuses_a_rate_limit_it_cannot_read() -> None:
     result = run(WIDGET_LIMITS, WIDGET_RATE_LIMIT_PER_IP="lots")
     assert result.returncode != 0
     assert "WIDGET_RATE_LIMIT_PER_IP must look like 300/60" in result.stderr
+
+
+def test_it_takes_an_empty_database_url_for_the_embedded_default() -> None:
+    assert settings_with(DATABASE_URL="")["engine"] == "django.db.backends.sqlite3"
