@@ -11,7 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from .models import UserPreference
@@ -50,3 +51,25 @@ def _reset_language(**kwargs: Any) -> None:
 
 
 request_finished.connect(_reset_language, dispatch_uid="tenants.language.reset")
+
+
+class InterfaceLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, minus the widget's script and endpoints.
+
+    The widget sends its language in the request body and its script is the
+    same for everyone, so `Vary: Accept-Language` there would only split CDN
+    and browser caches into one copy per language header.
+    """
+
+    SKIP = ("/widget.js", "/w/")
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path.startswith(self.SKIP):
+            super().process_request(request)
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if request.path.startswith(self.SKIP):
+            return response
+        return super().process_response(request, response)

@@ -538,3 +538,11 @@ def test_it_trusts_forwarded_addresses_only_from_configured_proxies(
     spoofed = config(client, survey, meta={"HTTP_X_FORWARDED_FOR": f"5.6.7.8, {unique_ip}"})
     assert first.status_code == 200
     assert spoofed.status_code == 429
+
+
+def test_the_widget_script_is_one_copy_for_every_language(survey: Survey) -> None:
+    """Caches keep a single widget.js: its language comes with each request."""
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/widget.js")
+    assert french.status_code == 200
+    assert "Accept-Language" not in french.get("Vary", "")
+    assert "Content-Language" not in french
