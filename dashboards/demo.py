@@ -4,6 +4,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -11,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from responses.models import Channel, FollowUpStatus, Note, PromptEvent, Respondent, Response
+from rollups.models import Watermark
+from rollups.services import rollups_rebuild
 from surveys.models import Survey, SurveyKind
 from surveys.presets import preset_texts
 from tenants.context import tenant_context
@@ -230,6 +233,23 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
     Response.objects.bulk_create(rows, batch_size=2000)
     _displays(organization, rng, rows)
     _follow_ups(organization, rng, rows, now)
+    _refresh_rollups(organization, rows, now)
+
+
+def _refresh_rollups(organization: Organization, rows: list[Response], now: datetime) -> None:
+    """Backdated displays slip past the rollups' watermark: recount their days.
+
+    Before the first rollup refresh there is nothing to correct (it counts all).
+    """
+    if not Watermark.objects.filter(through__isnull=False).exists():
+        return
+    zone = ZoneInfo(organization.time_zone)
+    first = min(r.created_at for r in rows) - timedelta(hours=3)  # displays precede answers
+    rollups_rebuild(
+        organization=organization,
+        first=first.astimezone(zone).date(),
+        last=now.astimezone(zone).date(),
+    )
 
 
 def _displays(organization: Organization, rng: random.Random, rows: list[Response]) -> None:

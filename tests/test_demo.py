@@ -2,10 +2,13 @@ from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client
 
 from responses.models import Note, PromptEvent, Respondent, Response
 from responses.scoring import NpsSummary
+from rollups.models import RollupDay
+from rollups.services import rollups_refresh
 from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization
@@ -86,3 +89,14 @@ def test_it_gives_the_inbox_work_in_every_state_and_the_channels_displays(db: No
         displays = PromptEvent.objects.filter(kind="display")
         assert answers < displays.count() < 3 * answers + 1
         assert set(displays.values_list("channel", flat=True)) == {"widget"}
+
+
+def test_a_top_up_after_rollups_exist_keeps_them_equal_to_the_raw_rows(db: None) -> None:
+    seed(100)
+    acme = Organization.objects.get(slug="acme")
+    rollups_refresh(organization=acme)
+    seed(250)
+    with tenant_context(acme):
+        rolled = RollupDay.objects.aggregate(displays=Sum("displays"), answers=Sum("s0"))
+        assert rolled["displays"] == PromptEvent.objects.filter(kind="display").count()
+        assert rolled["answers"] == Response.objects.filter(score=0).count()
