@@ -9,7 +9,9 @@ from .models import Role
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True}))
+    username = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True})
+    )
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()

@@ -139,3 +139,47 @@ def test_it_offers_the_languages_with_the_saved_one_selected(
 def test_a_french_request_leaves_no_french_behind(owner_client: Client, org: Any) -> None:
     owner_client.get(f"/o/{org.slug}/settings/", HTTP_ACCEPT_LANGUAGE="fr")
     assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+def test_a_french_user_sees_members_and_api_keys_in_french(
+    owner: Any, org: Any, member: Any
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    client.force_login(owner)
+    members = client.get(f"/o/{org.slug}/members/")
+    assert members.status_code == 200 and members["Content-Language"] == "fr"
+    html = members.content.decode()
+    assert f"Membres de {org.name}" in html and "Inviter quelqu'un" in html
+    assert "Envoyer l'invitation" in html and "Rôle" in html and "(vous)" in html
+    assert "Invite someone" not in html and 'aria-label="Organisation"' in html
+
+    client.post(f"/o/{org.slug}/api-keys/", {"name": "CRM"})
+    keys = client.get(f"/o/{org.slug}/api-keys/").content.decode()
+    assert "Clés d'API" in keys
+    assert "Nouvelle clé" in keys and "Créer la clé" in keys and "Dernière utilisation" in keys
+    assert "lecture et écriture" in keys and "jamais" in keys and "Révoquer" in keys
+    assert "No keys yet." not in keys and "Create key" not in keys
+
+
+def test_a_french_visitor_sees_the_whole_login_page_in_french(db: None) -> None:
+    html = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/accounts/login/").content.decode()
+    assert "Se connecter" in html and "Mot de passe oublié" in html
+    assert "Créer un compte" in html and "Forgot your password?" not in html
+
+
+def test_a_french_survey_email_has_french_chrome(survey: Any, mailoutbox: list[Any]) -> None:
+    from outreach import services
+    from outreach.services import Recipient
+    from tenants.context import tenant_context
+
+    recipient = Recipient(email="zoe@example.fr", name="Zoé", properties={"language": "fr"})
+    with tenant_context(survey.organization):
+        services.request_schedule(survey=survey, recipient=recipient)
+    assert services.requests_send_due() == 1
+    message = mailoutbox[0]
+    html = message.alternatives[0][0]
+    assert "Bonjour Zoé," in message.body and "Bonjour Zoé," in html
+    assert "Choisissez une note" in message.body and "Se désinscrire" in message.body
+    assert "Se désinscrire" in html and "Unsubscribe" not in html
+    # The back office around it stays in the default language.
+    assert translation.get_language() == settings.LANGUAGE_CODE
