@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -144,7 +145,7 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
     wait = ratelimit.retry_after(scope="link", ident=ident, limit=limit, window=window)
     if wait is None:
         return None
-    response = HttpResponse("Too many answers from this address; retry later.", status=429)
+    response = HttpResponse(_("Too many answers from this address; retry later."), status=429)
     response["Retry-After"] = str(wait)
     return response
 
