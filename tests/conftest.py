@@ -6,6 +6,7 @@ is missing, unless REQUIRE_SERVICES=1 makes a missing service a failure.
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -172,3 +173,28 @@ def survey(org: Organization) -> Any:
         product_name="Example App",
         allowed_origins=["https://app.example.com"],
     )
+
+
+@pytest.fixture
+def worker() -> Iterator[Any]:
+    """A real Celery worker in this process, on the configured (Redis) broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from nps_site.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
+            yield w
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_until(check: Any, timeout: float = 20) -> None:
+    """Polls `check` until it holds: the worker runs beside the test, not inside it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail("the worker did not do the work in time")

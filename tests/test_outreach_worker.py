@@ -2,15 +2,12 @@
 survey requests, once, and recovers a send a stopped worker left unfinished."""
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from nps_site.celery import app
 from outreach import services
 from outreach.models import Status, SurveyRequest
 from outreach.services import Recipient
@@ -18,26 +15,9 @@ from outreach.tasks import send_due
 from surveys.models import Survey
 from tenants.context import tenant_context
 
+from .conftest import wait_until
+
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker() -> Iterator[Any]:
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = True
-
-
-def wait_until(check: Any, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail("the worker did not do the work in time")
 
 
 def schedule(survey: Survey, email: str, delay: int = 0) -> SurveyRequest:

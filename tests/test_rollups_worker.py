@@ -35,6 +35,7 @@ from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Organization
 
+from .conftest import wait_until
 from .test_widget_api import answer, token_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -48,25 +49,6 @@ def settled(settings: Any) -> Iterator[None]:
     yield
     with contextlib.suppress(Exception):  # the outage test's cache may be down
         cache.clear()
-
-
-@pytest.fixture
-def worker() -> Iterator[Any]:
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = True
-
-
-def wait_until(check: Any, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail("the worker did not do the work in time")
 
 
 def totals(organization: Organization) -> dict[tuple[int, date, str], list[int]]:

@@ -1,22 +1,20 @@
 """A real Celery worker on the Redis broker runs tenant tasks in their org."""
 
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from celery import shared_task
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from nps_site.celery import app
 from responses.models import Response
 from surveys.models import Survey
 from tenants.context import tenant_context, tenant_task
 from tenants.models import Invitation, Organization
 from tenants.services import invitation_create
 from tenants.tasks import expire_invitations
+
+from .conftest import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -31,25 +29,6 @@ def rename_surveys(*, suffix: str) -> int:
         survey.save(update_fields=["name"])
         count += 1
     return count
-
-
-@pytest.fixture
-def worker() -> Iterator[Any]:
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = True
-
-
-def wait_until(check: Any, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail("the worker did not do the work in time")
 
 
 def test_the_worker_runs_a_task_inside_its_organization(
