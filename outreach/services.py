@@ -186,7 +186,16 @@ def request_send(*, request_id: int, now: datetime | None = None) -> str:
     request = SurveyRequest.objects.select_related("survey__organization", "respondent").get(
         pk=request_id
     )
-    reason = skip_reason(request=request, now=now)
+    reason, retry_at = skip_reason(request=request, now=now)
+    if reason and retry_at is not None and request.source == Source.RECURRING:
+        # A relational cadence must not end on a busy week: wait, then ask.
+        return _finish(
+            request,
+            status=Status.PENDING,
+            scheduled_at=retry_at,
+            skip_reason=reason,
+            attempts=F("attempts") - 1,  # waiting is not a failed attempt
+        )
     if reason:
         return _finish(request, status=Status.SKIPPED, skip_reason=reason)
     try:
@@ -204,11 +213,12 @@ def request_send(*, request_id: int, now: datetime | None = None) -> str:
         return _finish(request, status=Status.SENT, sent_at=now)
 
 
-def skip_reason(*, request: SurveyRequest, now: datetime) -> str:
-    """Why this person must not be emailed now; empty when they may be."""
+def skip_reason(*, request: SurveyRequest, now: datetime) -> tuple[str, datetime | None]:
+    """Why this person must not be emailed now (empty when they may be), and
+    when that could change (None: not by waiting)."""
     suppression = selectors.suppression_of(email=request.email)
     if suppression is not None:
-        return suppression.reason
+        return suppression.reason, None
     respondent = request.respondent
     history = History(
         first_seen_at=respondent.first_seen_at,
@@ -226,7 +236,9 @@ def skip_reason(*, request: SurveyRequest, now: datetime) -> str:
         now=now,
         trigger="show",
     )
-    return "" if decision.show else decision.reason
+    if decision.show:
+        return "", None
+    return decision.reason, decision.next_check_at
 
 
 def _finish(request: SurveyRequest, *, status: str, **fields: Any) -> str:
@@ -285,8 +297,9 @@ def email_answer_record(*, request: SurveyRequest, score: int) -> tuple[Response
         properties=dict(request.properties),
     )
     if created:
+        # The next request of a recurring survey follows from the answer itself
+        # (outreach.signals), as it does for answers through any other channel.
         SurveyRequest.objects.filter(pk=request.pk).update(answered_at=response.created_at)
-        _recur(request, answered_at=response.created_at)
     return response, created
 
 
@@ -299,26 +312,39 @@ def email_comment_record(*, request: SurveyRequest, comment: str) -> Response | 
     )
 
 
-def _recur(request: SurveyRequest, *, answered_at: datetime) -> SurveyRequest | None:
-    """Relational surveys ask again `recur_days` after each answer."""
-    survey = request.survey
+def recurrence_after_answer(*, response: Response) -> SurveyRequest | None:
+    """Relational surveys ask an enrolled person again `recur_days` after their
+    last answer, whatever the channel it came through (email, widget, link, API).
+
+    Enrolled means the person has had a request for this survey. A recurring
+    request still pending moves to the new date; one scheduled by hand (API,
+    CSV, form) is left as it is. Returns the request created or moved.
+    """
+    if response.respondent_id is None:
+        return None
+    survey = response.survey
     if not survey.recur_days:
         return None
-    waiting = SurveyRequest.objects.filter(
-        survey=survey, respondent=request.respondent, status=Status.PENDING
-    )
+    enrolled = SurveyRequest.objects.filter(survey=survey, respondent_id=response.respondent_id)
+    last = enrolled.order_by("-created_at", "-id").first()
+    if last is None:
+        return None
+    due = response.created_at + timedelta(days=survey.recur_days)
+    waiting = enrolled.filter(status=Status.PENDING)
+    recurring = waiting.filter(source=Source.RECURRING).first()
+    if recurring is not None:
+        waiting.filter(pk=recurring.pk).update(scheduled_at=due)
+        recurring.scheduled_at = due
+        return recurring
     if waiting.exists():
         return None
     recipient = Recipient(
-        email=request.email,
-        name=request.name,
-        language=request.language,
-        properties=dict(request.properties),
+        email=last.email, name=last.name, language=last.language, properties=dict(last.properties)
     )
     return request_schedule(
         survey=survey,
         recipient=recipient,
         delay=survey.recur_days * 24 * 3600,
         source=Source.RECURRING,
-        now=answered_at,
+        now=response.created_at,
     )

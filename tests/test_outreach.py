@@ -16,7 +16,8 @@ from outreach import services, tokens
 from outreach.emails import score_url
 from outreach.models import Status, Suppression, SurveyRequest
 from outreach.services import Recipient
-from responses.models import PromptEvent, Response
+from responses.models import Channel, PromptEvent, Respondent, Response
+from responses.services import answer_record
 from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Organization
@@ -85,6 +86,23 @@ def test_it_asks_again_once_the_fatigue_window_is_over(
         PromptEvent.objects.update(created_at=timezone.now() - timedelta(days=8))
     schedule(survey)
     assert services.requests_send_due() == 1
+
+
+def test_a_recurring_request_waits_out_the_fatigue_window_instead_of_ending(
+    survey: Survey, mailoutbox: list[Any]
+) -> None:
+    now = timezone.now()
+    schedule(survey, now=now)
+    services.requests_send_due(now=now)
+    recurring_request = schedule(survey, source="recurring", now=now)
+    services.requests_send_due(now=now + timedelta(minutes=1))
+    waiting = reload(recurring_request)
+    assert (waiting.status, waiting.skip_reason, waiting.attempts) == ("pending", "fatigue", 0)
+    assert now + timedelta(days=6) < waiting.scheduled_at <= now + timedelta(days=7, minutes=1)
+    assert len(mailoutbox) == 1
+    assert services.requests_send_due(now=waiting.scheduled_at + timedelta(seconds=1)) == 1
+    assert reload(recurring_request).status == "sent"
+    assert len(mailoutbox) == 2
 
 
 def test_it_skips_a_person_who_answered_on_the_widget_lately(
@@ -335,6 +353,74 @@ def test_no_recurrence_when_the_survey_does_not_recur(
     client.post(path_of(score_url(request=request, score=10)))
     with tenant_context(survey.organization):
         assert SurveyRequest.objects.count() == 1
+
+
+def widget_answer(request: SurveyRequest, *, client_id: str, score: int = 8) -> Response:
+    """The same person answering in the product, through the widget."""
+    with tenant_context(request.survey.organization):
+        response, _ = answer_record(
+            survey=request.survey,
+            respondent=request.respondent,
+            client_id=client_id,
+            score=score,
+            channel=Channel.WIDGET,
+        )
+    return response
+
+
+def recurring(survey: Survey) -> list[SurveyRequest]:
+    with tenant_context(survey.organization):
+        return list(SurveyRequest.objects.filter(source="recurring", status="pending"))
+
+
+def test_an_answer_through_the_widget_sets_the_next_email_of_an_enrolled_person(
+    survey: Survey, mailoutbox: list[Any]
+) -> None:
+    Survey.objects.unscoped().filter(pk=survey.pk).update(recur_days=30)
+    survey.refresh_from_db()
+    request, _ = sent_email(survey)
+    first = widget_answer(request, client_id="w-1")
+    [following] = recurring(survey)
+    assert following.scheduled_at == first.created_at + timedelta(days=30)
+    assert (following.email, following.respondent_id) == ("ada@example.com", request.respondent_id)
+
+    later = widget_answer(request, client_id="w-2")
+    [moved] = recurring(survey)
+    assert moved.pk == following.pk
+    assert moved.scheduled_at == later.created_at + timedelta(days=30)
+
+
+def test_an_edited_answer_moves_nothing(survey: Survey, mailoutbox: list[Any]) -> None:
+    Survey.objects.unscoped().filter(pk=survey.pk).update(recur_days=30)
+    survey.refresh_from_db()
+    request, _ = sent_email(survey)
+    widget_answer(request, client_id="w-1", score=3)
+    [before] = recurring(survey)
+    widget_answer(request, client_id="w-1", score=9)
+    assert [(r.pk, r.scheduled_at) for r in recurring(survey)] == [(before.pk, before.scheduled_at)]
+
+
+def test_a_person_never_asked_by_email_is_not_enrolled_by_answering(survey: Survey) -> None:
+    Survey.objects.unscoped().filter(pk=survey.pk).update(recur_days=30)
+    survey.refresh_from_db()
+    with tenant_context(survey.organization):
+        stranger = Respondent.objects.create(
+            organization=survey.organization, external_id="u9", email="eve@example.com"
+        )
+        answer_record(survey=survey, respondent=stranger, client_id="w-9", score=10)
+        assert not SurveyRequest.objects.exists()
+
+
+def test_a_request_scheduled_by_hand_is_left_as_it_is(
+    survey: Survey, mailoutbox: list[Any]
+) -> None:
+    Survey.objects.unscoped().filter(pk=survey.pk).update(recur_days=30)
+    survey.refresh_from_db()
+    request, _ = sent_email(survey)
+    by_hand = schedule(survey, delay=3600)
+    widget_answer(request, client_id="w-1")
+    assert recurring(survey) == []
+    assert reload(by_hand).scheduled_at == by_hand.scheduled_at
 
 
 # --- Unsubscribe -----------------------------------------------------------------
