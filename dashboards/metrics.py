@@ -156,6 +156,11 @@ def histogram(*, filters: Filters) -> list[Bucket]:
     return [Bucket(score=score, count=counts[score]) for score in range(11)]
 
 
+def summary_of(*, buckets: list[Bucket]) -> NpsSummary:
+    """The split of a histogram: exactly `summary` of the same filters."""
+    return _summary_of([bucket.count for bucket in buckets])
+
+
 # Response rate ---------------------------------------------------------------
 
 

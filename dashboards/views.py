@@ -81,13 +81,15 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     filters, context = read_filters(request)
     if filters is None:
         return render(request, "dashboards/overview.html", context, status=400)
-    summary = metrics.summary(filters=filters)
+    # One read of the scores serves both the histogram and the split.
+    buckets = metrics.histogram(filters=filters)
+    summary = metrics.summary_of(buckets=buckets)
     context.update(
         summary=summary,
         band=charts.band_for(summary.nps),
         gauge=charts.gauge(nps=summary.nps),
         split=charts.split(summary=summary),
-        histogram=charts.histogram(buckets=metrics.histogram(filters=filters)),
+        histogram=charts.histogram(buckets=buckets),
         rates=metrics.response_rates(filters=filters),
         change=metrics.change(filters=filters, current=summary),
         previous=filters.previous(),

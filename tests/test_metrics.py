@@ -491,3 +491,17 @@ def test_it_matches_a_rolling_point_with_the_summary_of_its_window(
             }
         )
         assert point.summary == metrics.summary(filters=window)
+
+
+def test_the_split_of_the_histogram_is_the_summary(in_org: Organization, survey: Any) -> None:
+    for score in (0, 3, 7, 8, 9, 10, 10):
+        Response.objects.create(
+            organization=in_org,
+            survey=survey,
+            score=score,
+            created_at=datetime(2026, 3, 5, tzinfo=UTC),
+        )
+    filters = parse_filters(QueryDict("range=custom&from=2026-03-01&to=2026-03-31"), tz="UTC")
+    assert metrics.summary_of(buckets=metrics.histogram(filters=filters)) == metrics.summary(
+        filters=filters
+    )
