@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from dashboards.filters import Filters
+from dashboards.filters import CATEGORY_SCORES, Filters
 from responses.models import FollowUpStatus, Note, Respondent, Response
 
 PAGE_SIZE = 50
@@ -21,7 +21,7 @@ HISTORY_LIMIT = 500
 NEWEST_FIRST = ("-created_at", "-id")
 OPEN_STATUSES = (FollowUpStatus.NEW, FollowUpStatus.CONTACTED)
 INBOX_TABS = ("open", "new", "contacted", "resolved", "all")
-DETRACTOR_MAX, PASSIVE_MAX = 6, 8
+DETRACTOR_MAX, PASSIVE_MAX = CATEGORY_SCORES["detractor"][1], CATEGORY_SCORES["passive"][1]
 
 
 @dataclass(frozen=True)
