@@ -1,6 +1,7 @@
 """Writes of the respondent side: who answers, what they saw, what they said."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -75,15 +76,24 @@ def _update_profile(respondent: Respondent, identity: Identity) -> None:
 
 
 def prompt_event_record(
-    *, survey: Survey, respondent: Respondent, kind: str, channel: str = Channel.WIDGET
+    *,
+    survey: Survey,
+    respondent: Respondent,
+    kind: str,
+    channel: str = Channel.WIDGET,
+    created_at: datetime | None = None,
 ) -> PromptEvent:
-    return PromptEvent.objects.create(
+    event = PromptEvent(
         organization_id=survey.organization_id,
         survey=survey,
         respondent=respondent,
         kind=kind,
         channel=channel,
     )
+    if created_at is not None:
+        event.created_at = created_at
+    event.save()
+    return event
 
 
 def answer_record(
@@ -96,6 +106,7 @@ def answer_record(
     language: str = "",
     channel: str = Channel.WIDGET,
     properties: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
 ) -> tuple[Response, bool]:
     """Stores an answer; the same client id again updates it (a changed score,
     a comment added later, or a retry) instead of counting twice.
@@ -107,9 +118,8 @@ def answer_record(
         if response is None:
             try:
                 with transaction.atomic():
-                    return _create(
-                        survey, respondent, client_id, score, comment, language, channel, properties
-                    ), True
+                    answer = _Answer(score, comment, language, channel, properties, created_at)
+                    return _create(survey, respondent, client_id, answer), True
             except IntegrityError:  # the same answer, sent twice at once
                 response = Response.objects.select_for_update().get(client_id=client_id)
         _ensure_same_answer(response, survey, respondent)
@@ -117,31 +127,42 @@ def answer_record(
         return response, False
 
 
+@dataclass(frozen=True)
+class _Answer:
+    score: int
+    comment: str | None
+    language: str
+    channel: str
+    properties: dict[str, Any] | None
+    # Set for answers given elsewhere first (server-side capture, imports).
+    created_at: datetime | None
+
+
 def _create(
-    survey: Survey,
-    respondent: Respondent | None,
-    client_id: str,
-    score: int,
-    comment: str | None,
-    language: str,
-    channel: str,
-    properties: dict[str, Any] | None,
+    survey: Survey, respondent: Respondent | None, client_id: str, answer: _Answer
 ) -> Response:
-    response = Response.objects.create(
+    response = Response(
         organization_id=survey.organization_id,
         survey=survey,
         respondent=respondent,
         client_id=client_id,
-        score=score,
-        comment=comment or "",
-        language=language,
-        channel=channel,
+        score=answer.score,
+        comment=answer.comment or "",
+        language=answer.language,
+        channel=answer.channel,
         # A snapshot: segments stay as they were when the person answered.
-        properties=properties if properties is not None else _traits_of(respondent),
+        properties=answer.properties if answer.properties is not None else _traits_of(respondent),
     )
+    if answer.created_at is not None:
+        response.created_at = answer.created_at
+    response.save()
     if respondent is not None:
         prompt_event_record(
-            survey=survey, respondent=respondent, kind=PromptEvent.Kind.ANSWER, channel=channel
+            survey=survey,
+            respondent=respondent,
+            kind=PromptEvent.Kind.ANSWER,
+            channel=answer.channel,
+            created_at=response.created_at,
         )
     return response
 

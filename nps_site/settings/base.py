@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rollups",
     "outreach",
     "integrations",
+    "delighted_api",
+    "importer",
 ]
 
 MIDDLEWARE = [
