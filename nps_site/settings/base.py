@@ -274,3 +274,8 @@ WIDGET_RATE_LIMIT_PER_IP = _rate("WIDGET_RATE_LIMIT_PER_IP", "300/60")
 WIDGET_RATE_LIMIT_PER_SURVEY = _rate("WIDGET_RATE_LIMIT_PER_SURVEY", "20000/60")
 # How many reverse proxies append to X-Forwarded-For in front of the app.
 WIDGET_TRUSTED_PROXIES = env.int("WIDGET_TRUSTED_PROXIES", default=0)
+
+# --- Outbound HTTP (webhooks, chat alerts) ------------------------------------
+# Tenants choose these URLs: private, loopback and link-local targets are
+# refused unless an operator opts in (a receiver on the same private network).
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
