@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "integrations",
     "delighted_api",
     "importer",
+    "alerts",
 ]
 
 MIDDLEWARE = [
