@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -137,6 +137,20 @@ def suppression_add(*, organization: Organization, email: str, reason: str) -> S
         organization=organization, email=email.lower(), defaults={"reason": reason}
     )
     return suppression
+
+
+CANCELLED = "cancelled"  # the skip reason of a request withdrawn before it was sent
+
+
+def requests_cancel_pending(*, requests: QuerySet[SurveyRequest]) -> int:
+    """Withdraws those of `requests` not yet sent; returns how many.
+
+    A send already under way is left alone: the conditional update means a
+    worker and a cancel never both win.
+    """
+    return requests.filter(status=Status.PENDING).update(
+        status=Status.SKIPPED, skip_reason=CANCELLED
+    )
 
 
 # --- Sending ------------------------------------------------------------------

@@ -214,12 +214,15 @@ STORAGES = {
 }
 
 # --- API ------------------------------------------------------------------
+# Requests per API key, as "<count>/<second|minute|hour|day>".
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tenants.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api_throttle.ApiKeyRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
