@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from surveys.models import Survey
 from surveys.presets import LANGUAGE_NAMES
 from tenants.api import TenantViewSetMixin
+from tenants.api_docs import error_responses
 
 from . import selectors, services
 from .models import Source, Status, SurveyRequest
@@ -75,7 +76,33 @@ def _survey(reference: str) -> Survey:
     return found
 
 
+REQUEST_EXAMPLE = OpenApiExample(
+    "A scheduled request",
+    value={
+        "id": 42,
+        "survey": "vGFb9HKgm5euGmlF6IVR9A",
+        "survey_id": 3,
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "language": "fr",
+        "properties": {"plan": "pro"},
+        "source": "api",
+        "status": "pending",
+        "skip_reason": "",
+        "attempts": 0,
+        "last_error": "",
+        "scheduled_at": "2025-03-01T10:00:00Z",
+        "sent_at": None,
+        "answered_at": None,
+        "created_at": "2025-03-01T09:00:00Z",
+    },
+    response_only=True,
+)
+
+
 class SurveyRequestList(TenantViewSetMixin, generics.ListCreateAPIView):  # type: ignore[type-arg]
+    """Survey emails of your organization: scheduled, sent, skipped or failed."""
+
     serializer_class = SurveyRequestSerializer
     pagination_class = RequestPages
 
@@ -89,15 +116,43 @@ class SurveyRequestList(TenantViewSetMixin, generics.ListCreateAPIView):  # type
 
     @extend_schema(
         summary="List survey requests",
-        parameters=[OpenApiParameter("status", str, enum=Status.values, required=False)],
+        description="Newest first, 50 a page (`per_page` up to 200); `status` keeps one state.",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=Status.values,
+                required=False,
+                description="Only requests in this state.",
+            )
+        ],
+        examples=[REQUEST_EXAMPLE],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Schedule a survey email to one person",
+        description="Sends the survey's email to this address after `delay` seconds. "
+        "At send time, a person who unsubscribed or was asked too recently is `skipped` "
+        "instead, with a `skip_reason`. An unknown survey answers 404.",
         request=SurveyRequestCreateSerializer,
-        responses={201: SurveyRequestSerializer},
+        responses={201: SurveyRequestSerializer, **error_responses(404)},
+        examples=[
+            OpenApiExample(
+                "In an hour, in French",
+                value={
+                    "survey": "vGFb9HKgm5euGmlF6IVR9A",
+                    "email": "ada@example.com",
+                    "name": "Ada Lovelace",
+                    "properties": {"plan": "pro"},
+                    "delay": 3600,
+                    "language": "fr",
+                },
+                request_only=True,
+            ),
+            REQUEST_EXAMPLE,
+        ],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = SurveyRequestCreateSerializer(data=request.data)

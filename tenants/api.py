@@ -1,7 +1,7 @@
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from . import services
 from .context import current_organization
-from .models import Organization
 
 
 class TenantViewSetMixin:
@@ -45,24 +44,51 @@ class OrganizationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+ORGANIZATION_EXAMPLE = OpenApiExample(
+    "Example Inc",
+    value={
+        "id": 7,
+        "name": "Example Inc",
+        "slug": "example",
+        "time_zone": "Europe/Paris",
+        "created_at": "2025-01-31T09:00:00Z",
+    },
+    response_only=True,
+)
+
+
 class OrganizationView(APIView):
     """The organization the API key belongs to."""
 
     http_method_names: ClassVar[list[str]] = ["get", "patch", "options"]  # type: ignore[misc]
 
-    @extend_schema(responses=OrganizationSerializer, summary="Your organization")
+    @extend_schema(
+        summary="Your organization",
+        description="The organization the API key belongs to: every other endpoint "
+        "works inside it.",
+        responses=OrganizationSerializer,
+        examples=[ORGANIZATION_EXAMPLE],
+    )
     def get(self, request: Request) -> Response:
         return Response(OrganizationSerializer(current_organization()).data)
 
     @extend_schema(
+        summary="Rename your organization",
+        description="Changes the organization's display name; the slug stays. "
+        "Fields left out are left as they are.",
         request=OrganizationSerializer,
         responses=OrganizationSerializer,
-        summary="Rename your organization",
+        examples=[
+            OpenApiExample("Rename", value={"name": "Example Group"}, request_only=True),
+            ORGANIZATION_EXAMPLE,
+        ],
     )
     def patch(self, request: Request) -> Response:
-        serializer = OrganizationSerializer(data=request.data)
+        serializer = OrganizationSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        organization: Organization = services.organization_update(
-            organization=current_organization(), name=serializer.validated_data["name"]
-        )
+        organization = current_organization()
+        if "name" in serializer.validated_data:
+            organization = services.organization_update(
+                organization=organization, name=serializer.validated_data["name"]
+            )
         return Response(OrganizationSerializer(organization).data)

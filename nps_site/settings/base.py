@@ -220,15 +220,59 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tenants.api_docs.ApiSchema",
     "EXCEPTION_HANDLER": "tenants.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tenants.api_throttle.ApiKeyRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
+API_DESCRIPTION = """\
+Surveys, responses and scores of one organization: the one the API key belongs to.
+No organization id is ever taken from the request.
+
+**Auth**: `Authorization: Bearer nps_<prefix>_<secret>`. Read-only keys may only read;
+a write with one answers 403.
+
+**Errors** always have one shape, `{"error": {"code", "message", "details"}}`: 401 no or
+bad key, 403 read-only key, 404 not found (another organization's objects too), 409
+conflict, 422 invalid input (`details` lists the problems per field), 429 throttled.
+
+**Pagination**: lists answer one page at a time with `next` and `previous` links to
+follow (`page`/`per_page`, or an opaque `cursor` on long, growing lists).
+
+**Rate limits**: each key has its own budget (`API_RATE_LIMIT`, 1200 a minute by
+default); over it, 429 with `Retry-After` in seconds.
+
+Guide: `docs/API.md`. This schema: `/api/schema/` (YAML, `?format=json` for JSON).
+"""
+API_TAGS = [
+    {"name": "organization", "description": "The organization the key belongs to."},
+    {"name": "surveys", "description": "Surveys: create, change, pause and resume."},
+    {"name": "respondents", "description": "The people who answer, their traits, erasure."},
+    {"name": "responses", "description": "Answers, their comments, tags, notes, follow-up."},
+    {"name": "metrics", "description": "NPS and its parts, by survey, channel, trait, time."},
+    {"name": "survey_requests", "description": "Survey emails: schedule and cancel."},
+    {"name": "unsubscribes", "description": "People who asked for no more survey emails."},
+    {"name": "webhooks", "description": "Subscriptions to events, and their deliveries."},
+]
 SPECTACULAR_SETTINGS = {
     "TITLE": "NPS service API",
-    "DESCRIPTION": "Surveys, responses and scores of one organization, chosen by the API key.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
+    "SERVERS": [{"url": "http://127.0.0.1:8000", "description": "A local `make run`"}],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "TAGS": API_TAGS,
+    "PREPROCESSING_HOOKS": ["tenants.api_docs.only_public_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenants.api_docs.finish_schema",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyRequestStatusEnum": "outreach.models.Status",
+        "SurveyRequestSourceEnum": "outreach.models.Source",
+        "ChannelEnum": "responses.models.Channel",
+        "FollowUpStatusEnum": "responses.models.FollowUpStatus",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
