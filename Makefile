@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run test lint fmt schema bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: install
 fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The committed OpenAPI schema; tests/test_api_schema.py fails when it is stale.
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --lang en --file docs/openapi.yaml
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache
