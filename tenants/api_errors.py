@@ -27,7 +27,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     if isinstance(exc, exceptions.ValidationError):
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-        body = {"code": "invalid", "message": "The request is not valid.", "details": exc.detail}
+        details = exc.detail
+        if not isinstance(details, dict):  # `ValidationError("...")`: not about one field
+            details = {"non_field_errors": details}
+        body = {"code": "invalid", "message": "The request is not valid.", "details": details}
     else:
         body = {"code": _code(exc), "message": str(exc.detail), "details": {}}
     response.data = {"error": body}

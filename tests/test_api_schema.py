@@ -175,3 +175,14 @@ def test_the_docs_render_offline_in_a_browser(
     page.goto(live_server.url + path)
     page.get_by_role("heading", name=shows).first.wait_for()
     assert elsewhere == []
+
+
+def test_a_validation_error_not_about_one_field_keeps_details_an_object() -> None:
+    from rest_framework.exceptions import ValidationError
+
+    from tenants.api_errors import exception_handler
+
+    response = exception_handler(ValidationError("Pick a survey first."), {})
+    assert response is not None
+    assert response.status_code == 422
+    assert response.data["error"]["details"] == {"non_field_errors": ["Pick a survey first."]}
