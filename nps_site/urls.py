@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from outreach.api import SurveyRequestList
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
 from tenants.api import OrganizationView
+from tenants.api_errors import api_not_found
 from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
+    re_path(r"^api/v1/", api_not_found),  # after every endpoint: a JSON 404
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path(

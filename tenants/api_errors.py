@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,3 +35,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"code": _code(exc), "message": str(exc.detail), "details": {}}
     response.data = {"error": body}
     return response
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Paths under /api/v1/ that match no endpoint (or an id of the wrong form,
+    such as `/surveys/abc`) answer in the API's shape, not with an HTML page."""
+    body = {"code": "not_found", "message": "No such endpoint or object.", "details": {}}
+    return JsonResponse({"error": body}, status=status.HTTP_404_NOT_FOUND)

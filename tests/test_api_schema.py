@@ -186,3 +186,13 @@ def test_a_validation_error_not_about_one_field_keeps_details_an_object() -> Non
     assert response is not None
     assert response.status_code == 422
     assert response.data["error"]["details"] == {"non_field_errors": ["Pick a survey first."]}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing-here", "/api/v1/organization/extra", "/api/v1/survey_requests/"]
+)
+def test_an_unknown_api_path_answers_404_in_the_error_shape(db: None, path: str) -> None:
+    response = Client().get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
