@@ -277,13 +277,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Offline: no call to the public validator, and Redoc uses the system fonts.
-    "SWAGGER_UI_SETTINGS": {
-        "deepLinking": True,
-        "validatorUrl": None,
-        "persistAuthorization": True,
-    },
-    "REDOC_UI_SETTINGS": {"hideDownloadButton": False},
+    # Offline: no call to the public validator (Redoc's page: templates/api/redoc.html).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
