@@ -19,6 +19,7 @@ import schemathesis
 from django.core.cache import cache
 from django.utils import timezone
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
 
 from outreach.services import Recipient, request_schedule
 from responses.models import Channel
@@ -68,13 +69,12 @@ def api_key_of_seeded_org(settings: Any, org: Organization, survey: Any) -> str:
     return api_key_create(organization=org, name="contract test")[1]
 
 
-@pytest.fixture
-def api_schema(live_server: Any, api_key_of_seeded_org: str) -> Any:
-    config = SchemathesisConfig.from_dict(
+def contract_config(*, base_url: str, key: str) -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
         {
             "seed": SEED,
-            "base-url": live_server.url,
-            "headers": {"Authorization": f"Bearer {api_key_of_seeded_org}"},
+            "base-url": base_url,
+            "headers": {"Authorization": f"Bearer {key}"},
             "generation": {
                 "max-examples": EXAMPLES_PER_OPERATION,
                 "database": "none",
@@ -88,9 +88,18 @@ def api_schema(live_server: Any, api_key_of_seeded_org: str) -> Any:
             "checks": {"negative_data_rejection": {"enabled": False}},
         }
     )
+
+
+def live_schema(live_server: Any, key: str) -> Any:
+    config = contract_config(base_url=live_server.url, key=key)
     return schemathesis.openapi.from_url(
         f"{live_server.url}/api/schema/?format=json", config=config
     )
+
+
+@pytest.fixture
+def api_schema(live_server: Any, api_key_of_seeded_org: str) -> Any:
+    return live_schema(live_server, api_key_of_seeded_org)
 
 
 class ExistingIds:
@@ -154,3 +163,14 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_every_operation_answers_as_its_schema_says(case: Any, existing_ids: ExistingIds) -> None:
     existing_ids.use_on(case)
     case.call_and_validate()
+
+
+def test_the_contract_run_catches_an_answer_its_schema_does_not_describe(
+    live_server: Any, settings: Any, api_key_of_seeded_org: str
+) -> None:
+    settings.ROOT_URLCONF = "tests.broken_api_urls"
+    operation = live_schema(live_server, api_key_of_seeded_org)["/api/v1/broken"]["GET"]
+    with pytest.raises(FailureGroup, match="Response violates schema"):
+        operation.Case().call_and_validate(
+            headers={"Authorization": f"Bearer {api_key_of_seeded_org}"}
+        )
