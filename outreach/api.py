@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from surveys.models import Survey
 from surveys.presets import LANGUAGE_NAMES
 from tenants.api import TenantViewSetMixin
-from tenants.api_docs import error_responses
+from tenants.api_docs import EXAMPLE_SURVEY_KEY, error_responses
 
 from . import selectors, services
 from .models import Source, Status, SurveyRequest
@@ -80,7 +80,7 @@ REQUEST_EXAMPLE = OpenApiExample(
     "A scheduled request",
     value={
         "id": 42,
-        "survey": "vGFb9HKgm5euGmlF6IVR9A",
+        "survey": EXAMPLE_SURVEY_KEY,
         "survey_id": 3,
         "email": "ada@example.com",
         "name": "Ada Lovelace",
@@ -142,7 +142,7 @@ class SurveyRequestList(TenantViewSetMixin, generics.ListCreateAPIView):  # type
             OpenApiExample(
                 "In an hour, in French",
                 value={
-                    "survey": "vGFb9HKgm5euGmlF6IVR9A",
+                    "survey": EXAMPLE_SURVEY_KEY,
                     "email": "ada@example.com",
                     "name": "Ada Lovelace",
                     "properties": {"plan": "pro"},

@@ -29,6 +29,10 @@ from .api_throttle import ApiKeyRateThrottle
 # own shapes and auth, and the widget's endpoints are not for integrators.
 PUBLIC_API_PREFIXES = ("/api/v1/",)
 
+# Use in examples: the contract run (tests/test_api_contract.py) seeds a survey
+# with this key, so requests built from the examples reach a real one.
+EXAMPLE_SURVEY_KEY = "vGFb9HKgm5euGmlF6IVR9A"
+
 RETRY_AFTER_HEADER = {
     "Retry-After": {
         "description": "Seconds to wait before the key's budget allows another request.",

@@ -24,6 +24,8 @@ from schemathesis.core.failures import FailureGroup
 from outreach.services import Recipient, request_schedule
 from responses.models import Channel
 from responses.services import Identity, answer_record, respondent_identify
+from surveys.models import Survey
+from tenants.api_docs import EXAMPLE_SURVEY_KEY
 from tenants.context import tenant_context
 from tenants.models import Organization
 from tenants.services import api_key_create
@@ -39,6 +41,9 @@ def seed_organization(org: Organization, survey: Any) -> None:
     """Enough rows that lists and details have something to return."""
     now = timezone.now()
     with tenant_context(org):
+        # The key the API's examples use: requests built from them reach this survey.
+        Survey.objects.filter(pk=survey.pk).update(public_key=EXAMPLE_SURVEY_KEY)
+        survey.refresh_from_db()
         for n, score in enumerate([10, 9, 8, 7, 3, 0]):
             person = respondent_identify(
                 organization=org,
