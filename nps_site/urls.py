@@ -3,8 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from outreach.api import SurveyRequestList
+from dashboards.api import MetricsTrendView, MetricsView
+from outreach.api import (
+    BounceList,
+    SurveyRequestCancel,
+    SurveyRequestDetail,
+    SurveyRequestList,
+    UnsubscribeDetail,
+    UnsubscribeList,
+)
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
+from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
 from tenants.api import OrganizationView
 from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
@@ -14,6 +23,21 @@ from .health import healthz
 api_v1 = [
     path("organization", OrganizationView.as_view(), name="api_organization"),
     path("survey_requests", SurveyRequestList.as_view(), name="api_survey_requests"),
+    path("surveys", SurveyList.as_view(), name="api_surveys"),
+    path("surveys/<str:survey>", SurveyDetail.as_view(), name="api_survey"),
+    path("surveys/<str:survey>/pause", SurveyPause.as_view(), name="api_survey_pause"),
+    path("surveys/<str:survey>/resume", SurveyResume.as_view(), name="api_survey_resume"),
+    path("metrics", MetricsView.as_view(), name="api_metrics"),
+    path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
+    path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
+    path("unsubscribes/<str:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
+    path("bounces", BounceList.as_view(), name="api_bounces"),
+    path("survey_requests/<int:pk>", SurveyRequestDetail.as_view(), name="api_survey_request"),
+    path(
+        "survey_requests/<int:pk>/cancel",
+        SurveyRequestCancel.as_view(),
+        name="api_survey_request_cancel",
+    ),
 ]
 
 urlpatterns = [
