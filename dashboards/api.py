@@ -62,7 +62,12 @@ def read_filters(request: Request, *, own: frozenset[str] = frozenset()) -> Filt
     try:
         return parse_filters(params, tz=current_organization().time_zone)
     except FilterError as error:
-        raise exceptions.ValidationError(error.errors) from error
+        raise exceptions.ValidationError(_details(error.errors)) from error
+
+
+def _details(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    # Problems of the period as a whole read as DRF names them elsewhere in the API.
+    return {("non_field_errors" if k == "__all__" else k): v for k, v in errors.items()}
 
 
 def numbers(summary: NpsSummary) -> dict[str, Any]:
@@ -310,7 +315,7 @@ class MetricsTrendView(APIView):
         form = TrendForm(request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError(
-                {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+                _details({name: [str(m) for m in msgs] for name, msgs in form.errors.items()})
             )
         granularity = form.cleaned_data["granularity"] or metrics.default_granularity(
             filters=filters
