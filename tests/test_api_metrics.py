@@ -377,3 +377,19 @@ def test_another_organization_sees_none_of_our_answers(other_api_key: str, known
     # Naming our survey is an invalid choice for them, by id or by public key.
     for reference in (str(known.pk), known.public_key):
         assert get(other_api_key, survey=reference, **MARCH).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [URL, TREND, "/api/v1/surveys", "/api/v1/unsubscribes", "/api/v1/bounces"],
+)
+def test_each_read_counts_against_the_keys_budget(
+    settings: Any, read_only_key: str, api_key: str, path: str
+) -> None:
+    settings.API_RATE_LIMIT = "2/minute"
+    assert [get(read_only_key, path).status_code for _ in range(2)] == [200, 200]
+    refused = get(read_only_key, path)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert refused.json()["error"]["code"] == "throttled"
+    assert get(api_key, path).status_code == 200  # another key, another budget
