@@ -25,7 +25,7 @@ from surveys.presets import LANGUAGE_NAMES
 from tenants.context import current_organization
 
 from . import representations, selectors, services
-from .base import DelightedView, Invalid, body_of, from_unix
+from .base import DelightedView, Invalid, body_of, from_unix, phone_number_normalized
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -100,7 +100,7 @@ class PersonInput(serializers.Serializer[Any]):
     channel = serializers.ChoiceField(choices=["email", "sms"], required=False, default="email")
 
     def validate_phone_number(self, value: str) -> str:
-        number = re.sub(r"[\s().-]", "", value)
+        number = phone_number_normalized(value)
         if number and not PHONE.match(number):
             raise serializers.ValidationError("Write the number in E.164, e.g. +15551234567.")
         return number

@@ -9,6 +9,7 @@ exactly as on /api/v1.
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -170,6 +171,11 @@ def unbracket(params: QueryDict) -> dict[str, Any]:
         elif rest.endswith("]") and isinstance(result.setdefault(name, {}), dict):
             result[name][rest[:-1]] = params[key]
     return result
+
+
+def phone_number_normalized(value: str) -> str:
+    """+1 (555) 123-4567 → +15551234567: one spelling to store and look up."""
+    return re.sub(r"[\s().-]", "", value)
 
 
 def unix(moment: datetime | None) -> int | None:

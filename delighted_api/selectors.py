@@ -10,7 +10,7 @@ from outreach.models import Status, Suppression, SurveyRequest
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 
-from .base import Invalid
+from .base import Invalid, phone_number_normalized
 
 
 def survey_default() -> Survey:
@@ -45,7 +45,7 @@ def people_matching(*, reference: str) -> QuerySet[Respondent]:
     if kind == "email" and "@" in value:
         return Respondent.objects.filter(email__iexact=value)
     if kind == "phone_number" and value:
-        return Respondent.objects.filter(phone_number=value)
+        return Respondent.objects.filter(phone_number=phone_number_normalized(value))
     return Respondent.objects.none()
 
 

@@ -306,7 +306,12 @@ def test_deleting_a_person_erases_them_and_their_data(
 
 @pytest.mark.parametrize(
     "reference",
-    ["email%3AAda%40example.com", "email:ada@example.com", "phone_number:%2B15551234567"],
+    [
+        "email%3AAda%40example.com",
+        "email:ada@example.com",
+        "phone_number:%2B15551234567",
+        "phone_number:+1%20(555)%20123-4567",
+    ],
 )
 def test_a_person_is_deleted_by_email_or_phone_number(
     api_key: str, org: Organization, reference: str
