@@ -658,3 +658,9 @@ def test_bounces_are_listed_apart_from_unsubscribes(api_key: str, org: Organizat
     assert (bounce["email"], bounce["person_id"]) == ("gone@example.com", None)
     assert "bounced_at" in bounce
     assert [u["email"] for u in get(api_key, "unsubscribes").json()] == ["left@example.com"]
+
+
+def test_asking_for_a_format_other_than_json_gets_406(api_key: str) -> None:
+    response = api(api_key).get(BASE + "people", headers={"Accept": "application/xml"})
+    assert response.status_code == 406
+    assert json.loads(response.content)["status"] == 406
