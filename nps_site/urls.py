@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
+    path("delighted/v1/", include("delighted_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
