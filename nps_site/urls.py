@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from outreach.api import SurveyRequestList
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
+from responses import api as responses_api
 from tenants.api import OrganizationView
 from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
@@ -14,6 +15,21 @@ from .health import healthz
 api_v1 = [
     path("organization", OrganizationView.as_view(), name="api_organization"),
     path("survey_requests", SurveyRequestList.as_view(), name="api_survey_requests"),
+    path("respondents", responses_api.RespondentList.as_view(), name="api_respondents"),
+    path("respondents/<int:pk>", responses_api.RespondentDetail.as_view(), name="api_respondent"),
+    path(
+        "respondents/<int:pk>/responses",
+        responses_api.RespondentResponses.as_view(),
+        name="api_respondent_responses",
+    ),
+    path("responses", responses_api.ResponseList.as_view(), name="api_responses"),
+    path("responses/<int:pk>", responses_api.ResponseDetail.as_view(), name="api_response"),
+    path("responses/<int:pk>/notes", responses_api.NoteList.as_view(), name="api_notes"),
+    path(
+        "responses/<int:pk>/notes/<int:note_id>",
+        responses_api.NoteDetail.as_view(),
+        name="api_note",
+    ),
 ]
 
 urlpatterns = [
