@@ -308,7 +308,7 @@ class ResponseUpdateSerializer(StrictSerializer):
         required=False,
         help_text="Replaces the tags; trimmed, lower-cased and de-duplicated.",
     )
-    follow_up_status = serializers.ChoiceField(choices=FollowUpStatus.values, required=False)
+    follow_up_status = serializers.ChoiceField(choices=FollowUpStatus.choices, required=False)
     assignee = serializers.CharField(
         required=False,
         allow_null=True,
@@ -372,14 +372,6 @@ RESPONSE_EXAMPLE = {
 }
 
 
-def _page(example: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "next": "https://nps.example.com/api/v1/responses?cursor=eyJrIjpb...",
-        "previous": None,
-        "results": [example],
-    }
-
-
 class RespondentList(TenantViewSetMixin, generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = RespondentSerializer
     pagination_class = NewestIdFirst
@@ -399,7 +391,7 @@ class RespondentList(TenantViewSetMixin, generics.GenericAPIView):  # type: igno
             OpenApiParameter("external_id", str, required=False),
         ],
         responses={200: RespondentSerializer(many=True), **_errors(401, 422, 429)},
-        examples=[OpenApiExample("A page", value=_page(RESPONDENT_EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page", value=RESPONDENT_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> ApiResponse:
         page = self.paginate_queryset(self.get_queryset())
@@ -499,7 +491,7 @@ class RespondentResponses(TenantViewSetMixin, generics.GenericAPIView):  # type:
         summary="List one respondent's responses",
         description="Newest first, with the same cursor pages as the responses list.",
         responses={200: ResponseSerializer(many=True), **_errors(401, 404, 422, 429)},
-        examples=[OpenApiExample("A page", value=_page(RESPONSE_EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page", value=RESPONSE_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request, pk: int) -> ApiResponse:
         respondent = self.get_object()
@@ -524,7 +516,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("survey", str, required=False, description="A survey id or public key."),
     OpenApiParameter("channel", str, required=False),
     OpenApiParameter("category", str, enum=["promoter", "passive", "detractor"], required=False),
-    OpenApiParameter("score", int, required=False),
+    OpenApiParameter("score", int, required=False, description="0 to 10."),
     OpenApiParameter("language", str, required=False),
     OpenApiParameter("trait", str, many=True, required=False, description="key:value, repeatable."),
     OpenApiParameter("q", str, required=False, description="Words in the comment."),
@@ -611,7 +603,7 @@ class ResponseList(TenantViewSetMixin, generics.GenericAPIView):  # type: ignore
         "plus since/until and updated_since.",
         parameters=FILTER_PARAMETERS,
         responses={200: ResponseSerializer(many=True), **_errors(401, 422, 429)},
-        examples=[OpenApiExample("A page", value=_page(RESPONSE_EXAMPLE), response_only=True)],
+        examples=[OpenApiExample("A page", value=RESPONSE_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> ApiResponse:
         page = self.paginate_queryset(self.get_queryset())

@@ -67,6 +67,14 @@ class KeysetPagination(CursorPagination):
             return None
         return self._link(self.page[0], backwards=True)
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described: dict[str, Any] = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            described["properties"][link]["example"] = (
+                f"https://nps.example.com/api/v1/responses?cursor=eyJrIjpbIjIwMjYt{link[0]}"
+            )
+        return described
+
     # Cursor encoding ------------------------------------------------------------
 
     def _names(self) -> list[str]:
