@@ -570,3 +570,33 @@ def test_a_note_is_deleted_only_through_its_own_response(
     assert_error(send(other_api_key, "delete", f"{URL}/{one.pk}/notes/{note.pk}"), 404, "not_found")
     with tenant_context(org):
         assert Note.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{URL}/99999999999999999999",
+        f"{URL}/99999999999999999999/notes",
+        "/api/v1/respondents/99999999999999999999",
+        "/api/v1/respondents/99999999999999999999/responses",
+    ],
+)
+def test_an_id_beyond_any_row_is_not_found(api_key: str, one: Response, url: str) -> None:
+    assert_error(api(api_key).get(url), 404, "not_found")
+
+
+def test_a_cursor_beyond_any_row_gives_an_empty_page(api_key: str, one: Response) -> None:
+    key = b'{"k":["2026-03-01T00:00:00+00:00","99999999999999999999"]}'
+    response = api(api_key).get(URL, {"cursor": urlsafe_b64encode(key).decode()})
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == [] or response.json()["results"][0]["id"] == one.pk
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", '{"score": NaN}', "null"])
+def test_a_body_that_is_not_a_json_object_is_refused(
+    api_key: str, survey: Survey, org: Organization, body: str
+) -> None:
+    response = api(api_key).post(URL, body, content_type="application/json")
+    assert response.status_code in (400, 422), response.content
+    assert "error" in response.json()
+    assert stored(org) == []
