@@ -4,6 +4,8 @@ Each function validates everything before writing, so a refused change leaves
 the response exactly as it was.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -65,7 +67,50 @@ def normalize_tags(raw: str) -> list[str]:
     return tags
 
 
-def note_add(*, response: Response, author: User, body: str) -> Note:
+def normalize_tag_list(items: list[str]) -> list[str]:
+    """A list of tags (the API's form) → the same tags as `normalize_tags` keeps."""
+    if any("," in item for item in items):
+        raise ValidationError(_("A tag cannot contain a comma."))
+    return normalize_tags(",".join(items))
+
+
+@dataclass(frozen=True)
+class FollowUpChange:
+    """Several follow-up fields at once; None leaves a field as it is."""
+
+    comment: str | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    # Whether to (re)assign at all: assignee_id None then means nobody.
+    assign: bool = False
+    assignee_id: int | None = None
+
+
+def follow_up_update(*, response: Response, change: FollowUpChange) -> Response:
+    """Validates every field first, then writes them in one save: all or nothing."""
+    fields: dict[str, object] = {}
+    if change.comment is not None:
+        fields["comment"] = change.comment
+    if change.tags is not None:
+        try:
+            fields["tags"] = normalize_tag_list(change.tags)
+        except ValidationError as error:
+            raise ValidationError({"tags": error.messages}) from error
+    if change.status is not None:
+        if change.status not in FollowUpStatus.values:
+            raise ValidationError({"follow_up_status": _("Choose new, contacted or resolved.")})
+        fields["follow_up_status"] = change.status
+    if change.assign:
+        if change.assignee_id is not None and not _is_member(response, change.assignee_id):
+            raise ValidationError(
+                {"assignee": _("That person is not a member of this organization.")}
+            )
+        fields["assignee_id"] = change.assignee_id
+    return _update(response, **fields) if fields else response
+
+
+def note_add(*, response: Response, author: User | None, body: str) -> Note:
+    """`author` is None for notes written through the API (the key is not a person)."""
     text = body.strip()
     if not text:
         raise ValidationError(_("Write something in the note."))
@@ -88,6 +133,11 @@ def can_delete_note(*, note: Note, user: User, role: str) -> bool:
 def note_delete(*, note: Note, user: User, role: str) -> None:
     if not can_delete_note(note=note, user=user, role=role):
         raise PermissionDenied(_("Only its author or an admin can delete this note."))
+    note.delete()
+
+
+def note_remove(*, note: Note) -> None:
+    """Deletes a note whoever wrote it: for API keys, which act for the organization."""
     note.delete()
 
 

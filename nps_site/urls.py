@@ -13,6 +13,7 @@ from outreach.api import (
     UnsubscribeList,
 )
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
+from responses import api as responses_api
 from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
 from tenants.api import OrganizationView
 from tenants.forms import EmailAuthenticationForm
@@ -37,6 +38,21 @@ api_v1 = [
         "survey_requests/<int:pk>/cancel",
         SurveyRequestCancel.as_view(),
         name="api_survey_request_cancel",
+    ),
+    path("respondents", responses_api.RespondentList.as_view(), name="api_respondents"),
+    path("respondents/<int:pk>", responses_api.RespondentDetail.as_view(), name="api_respondent"),
+    path(
+        "respondents/<int:pk>/responses",
+        responses_api.RespondentResponses.as_view(),
+        name="api_respondent_responses",
+    ),
+    path("responses", responses_api.ResponseList.as_view(), name="api_responses"),
+    path("responses/<int:pk>", responses_api.ResponseDetail.as_view(), name="api_response"),
+    path("responses/<int:pk>/notes", responses_api.NoteList.as_view(), name="api_notes"),
+    path(
+        "responses/<int:pk>/notes/<int:note_id>",
+        responses_api.NoteDetail.as_view(),
+        name="api_note",
     ),
 ]
 
