@@ -20,7 +20,7 @@ from outreach.services import (
     suppression_add,
 )
 from responses.models import Channel, Note, Respondent, Response
-from responses.services import answer_record
+from responses.services import answer_record, respondent_erase
 from surveys.models import Survey
 from tenants.models import Organization
 
@@ -93,7 +93,8 @@ def people_erase(*, people: QuerySet[Respondent]) -> int:
             for address in addresses:
                 by_address |= Q(email__iexact=address)
             SurveyRequest.objects.filter(by_address).delete()
-        Respondent.objects.filter(pk__in=[person.pk for person in found]).delete()
+        for person in found:
+            respondent_erase(respondent=person)
     return len(found)
 
 
