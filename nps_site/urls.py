@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
 from outreach.api import SurveyRequestList
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
 from tenants.api import OrganizationView
@@ -14,6 +15,15 @@ from .health import healthz
 api_v1 = [
     path("organization", OrganizationView.as_view(), name="api_organization"),
     path("survey_requests", SurveyRequestList.as_view(), name="api_survey_requests"),
+    path("webhooks", WebhookList.as_view(), name="api_webhooks"),
+    path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
+    path("webhooks/<int:pk>/deliveries", DeliveryList.as_view(), name="api_webhook_deliveries"),
+    path("webhooks/<int:pk>/test", WebhookTest.as_view(), name="api_webhook_test"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_id>/retry",
+        DeliveryRetry.as_view(),
+        name="api_webhook_delivery_retry",
+    ),
 ]
 
 urlpatterns = [
@@ -30,6 +40,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include("outreach.urls")),
+    path("o/<slug:org_slug>/", include("integrations.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
