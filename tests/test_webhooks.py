@@ -40,9 +40,7 @@ def receiver() -> Iterator[Receiver]:
 
 def subscribe(org: Organization, url: str, events: list[str] | None = None, **kw: Any) -> Webhook:
     with tenant_context(org):
-        return services.webhook_create(
-            organization=org, url=url, events=events or ALL_EVENTS, **kw
-        )
+        return services.webhook_create(organization=org, url=url, events=events or ALL_EVENTS, **kw)
 
 
 def answer(
@@ -340,7 +338,10 @@ def test_a_failing_endpoint_is_switched_off_and_owners_are_emailed(
 
 
 def test_an_endpoint_failing_for_a_day_is_switched_off(
-    org: Organization, survey: Survey, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+    org: Organization,
+    survey: Survey,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with running_receiver(answers=[500] * 10) as receiver:
         webhook = subscribe(org, receiver.url)
