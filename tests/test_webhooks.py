@@ -441,3 +441,31 @@ def test_a_respondent_erasure_sends_one_delete_per_answer(
         Respondent.objects.get(external_id="u-42").delete()
     payloads = [item.verify(webhook.signing_secret) for item in receiver.received]
     assert sorted(p["type"] for p in payloads) == ["response.deleted"] * 2
+
+
+def test_a_plain_hmac_check_as_in_the_docs_accepts_our_signature(
+    org: Organization, survey: Survey, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    def verify(secret: str, raw_body: bytes, headers: dict[str, str]) -> bool:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        msg_id, ts = headers["webhook-id"], headers["webhook-timestamp"]
+        if abs(time.time() - int(ts)) > 300:
+            return False
+        signed = f"{msg_id}.{ts}.".encode() + raw_body
+        expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        return any(
+            hmac.compare_digest(expected, sig.split(",", 1)[1])
+            for sig in headers["webhook-signature"].split()
+            if sig.startswith("v1,")
+        )
+
+    webhook = subscribe(org, receiver.url)
+    answer(survey, django_capture_on_commit_callbacks)
+    (received,) = receiver.received
+    assert verify(webhook.signing_secret, received.body, received.headers)
+    assert not verify(webhook.signing_secret, received.body + b" ", received.headers)
