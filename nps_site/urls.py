@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dashboards.api import MetricsTrendView, MetricsView
+from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
 from outreach.api import (
     BounceList,
     SurveyRequestCancel,
@@ -54,6 +55,15 @@ api_v1 = [
         responses_api.NoteDetail.as_view(),
         name="api_note",
     ),
+    path("webhooks", WebhookList.as_view(), name="api_webhooks"),
+    path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
+    path("webhooks/<int:pk>/deliveries", DeliveryList.as_view(), name="api_webhook_deliveries"),
+    path("webhooks/<int:pk>/test", WebhookTest.as_view(), name="api_webhook_test"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_id>/retry",
+        DeliveryRetry.as_view(),
+        name="api_webhook_delivery_retry",
+    ),
 ]
 
 urlpatterns = [
@@ -70,6 +80,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include("outreach.urls")),
+    path("o/<slug:org_slug>/", include("integrations.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
