@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,17 @@ def follow_up_mark_contacted(*, response: Response) -> bool:
         follow_up_status=FollowUpStatus.CONTACTED, updated_at=timezone.now()
     )
     response.refresh_from_db(fields=["follow_up_status", "updated_at"])
+    if changed:
+        # The conditional update keeps a double click from acting twice; tell
+        # listeners (webhooks, rollups) what a save() would have told them.
+        post_save.send(
+            sender=Response,
+            instance=response,
+            created=False,
+            raw=False,
+            using=router.db_for_write(Response),
+            update_fields=frozenset({"follow_up_status", "updated_at"}),
+        )
     return changed == 1
 
 

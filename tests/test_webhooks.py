@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from followups.services import follow_up_mark_contacted
 from integrations import services
 from integrations.models import Delivery, DeliveryAttempt, Webhook
 from outreach.models import Suppression
@@ -469,3 +470,18 @@ def test_a_plain_hmac_check_as_in_the_docs_accepts_our_signature(
     (received,) = receiver.received
     assert verify(webhook.signing_secret, received.body, received.headers)
     assert not verify(webhook.signing_secret, received.body + b" ", received.headers)
+
+
+def test_marking_a_detractor_contacted_in_one_click_is_an_update_event(
+    org: Organization, survey: Survey, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    webhook = subscribe(org, receiver.url, events=["response.updated"])
+    response = answer(survey, django_capture_on_commit_callbacks, score=2)
+    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
+        assert follow_up_mark_contacted(response=response)
+    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
+        assert not follow_up_mark_contacted(response=response)  # already contacted
+
+    [payload] = [item.verify(webhook.signing_secret) for item in receiver.received]
+    assert payload["type"] == "response.updated"
+    assert payload["data"]["follow_up_status"] == "contacted"
