@@ -31,7 +31,7 @@ PUBLIC_API_PREFIXES = ("/api/v1/",)
 
 # Use in examples: the contract run (tests/test_api_contract.py) seeds a survey
 # with this key, so requests built from the examples reach a real one.
-EXAMPLE_SURVEY_KEY = "vGFb9HKgm5euGmlF6IVR9A"
+EXAMPLE_SURVEY_KEY = "o5Qm3pX1VQq0Xn7rQ2aJ8w"
 
 RETRY_AFTER_HEADER = {
     "Retry-After": {
@@ -108,25 +108,30 @@ class ErrorSerializer(serializers.Serializer[Any]):
     error = ErrorBodySerializer()
 
 
-def _example_body(status: int) -> dict[str, Any]:
-    _, _, code, message, details = _ERRORS[status]
-    return {"error": {"code": code, "message": message, "details": details}}
+def _example_body(status: int, code: str | None = None) -> dict[str, Any]:
+    _, _, default_code, message, details = _ERRORS[status]
+    return {"error": {"code": code or default_code, "message": message, "details": details}}
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Error responses to spread into `@extend_schema(responses={...})`."""
-    return {
-        status: OpenApiResponse(
+def error_responses(*statuses: int, **codes: str) -> dict[int, OpenApiResponse]:
+    """Error responses to spread into `@extend_schema(responses={...})`; `codes`
+    names the example's code for a status, spelled `s409="not_pending"`."""
+    responses = {}
+    for status in statuses:
+        code = codes.get(f"s{status}", _ERRORS[status][2])
+        responses[status] = OpenApiResponse(
             response=ErrorSerializer,
             description=_ERRORS[status][1],
             examples=[
                 OpenApiExample(
-                    _ERRORS[status][0], value=_example_body(status), status_codes=[status]
+                    code,
+                    value=_example_body(status, code),
+                    response_only=True,
+                    status_codes=[status],
                 )
             ],
         )
-        for status in statuses
-    }
+    return responses
 
 
 class ApiSchema(AutoSchema):

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from integrations.models import Delivery, Webhook
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
@@ -53,6 +54,10 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, survey=survey, respondent=respondent, score=3, comment="Slow"
         )
         note = Note.objects.create(organization=org, response=response, author=owner, body="Called")
+        webhook = Webhook.objects.create(organization=org, url="https://93.184.215.14/h", events=[])
+        delivery = Delivery.objects.create(
+            organization=org, webhook=webhook, event_type="webhook.test", message_id="m", payload={}
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -62,6 +67,8 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "respondent_id": respondent.pk,
         "response_id": response.pk,
         "note_id": note.pk,
+        "webhook_id": webhook.pk,
+        "delivery_id": delivery.pk,
     }
 
 
