@@ -8,6 +8,7 @@ must then provide SECRET_KEY.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -163,6 +164,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Weekly chat digests that are due, and alerts a lost message left unsent.
+    "alerts-hourly": {
+        "task": "alerts.tasks.hourly",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
+    },
 }
 # Rollups re-read writes this many seconds older than their watermark: the
 # longest a transaction may take to commit after stamping its rows, plus clock
@@ -283,3 +290,6 @@ WIDGET_TRUSTED_PROXIES = env.int("WIDGET_TRUSTED_PROXIES", default=0)
 # Tenants choose these URLs: private, loopback and link-local targets are
 # refused unless an operator opts in (a receiver on the same private network).
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
+# Chat alerts wait this long after an answer, so the comment that usually
+# follows the score is in the message.
+ALERTS_DELAY_SECONDS = env.int("ALERTS_DELAY_SECONDS", default=60)
