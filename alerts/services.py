@@ -211,8 +211,10 @@ def delivery_attempt(*, delivery_id: int) -> int | None:
     )
     if delivery is None or not _claim_try(delivery):
         return None
-    outcome = _post(delivery)
-    retryable = outcome.status is None or outcome.status >= 500 or outcome.status == 429
+    outcome, refused = _post(delivery)
+    retryable = not refused and (
+        outcome.status is None or outcome.status >= 500 or outcome.status == 429
+    )
     # A test is tried once, in front of the person who asked for it.
     final = delivery.kind == DeliveryKind.TEST or delivery.attempts >= MAX_ATTEMPTS
     if outcome.ok or not retryable or final:
@@ -232,13 +234,18 @@ def _claim_try(delivery: Delivery) -> bool:
     return claimed == 1
 
 
-def _post(delivery: Delivery) -> outbound.Outcome:
+def _post(delivery: Delivery) -> tuple[outbound.Outcome, bool]:
+    """The outcome, and whether the URL itself was refused (no retry can help)."""
+    try:
+        outbound.check_url(delivery.destination.url)
+    except outbound.UnsafeUrl as exc:
+        return outbound.Outcome(status=None, elapsed_ms=0, detail=f"Refused: {exc}"), True
     body = json.dumps(delivery.payload, ensure_ascii=False).encode()
     return outbound.post(
         url=delivery.destination.url,
         body=body,
         headers={"Content-Type": "application/json; charset=utf-8"},
-    )
+    ), False
 
 
 def _error_of(outcome: outbound.Outcome) -> str:
