@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from alerts.models import Destination
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
@@ -53,6 +54,9 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, survey=survey, respondent=respondent, score=3, comment="Slow"
         )
         note = Note.objects.create(organization=org, response=response, author=owner, body="Called")
+        destination = Destination.objects.create(
+            organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -62,6 +66,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "respondent_id": respondent.pk,
         "response_id": response.pk,
         "note_id": note.pk,
+        "destination_id": destination.pk,
     }
 
 
