@@ -35,7 +35,9 @@ class DestinationForm(forms.Form):
     digest_weekday = forms.TypedChoiceField(
         label=_("Digest day"), choices=WEEKDAYS, coerce=int, initial=0
     )
-    digest_hour = forms.TypedChoiceField(label=_("Digest hour"), choices=HOURS, coerce=int, initial=9)
+    digest_hour = forms.TypedChoiceField(
+        label=_("Digest hour"), choices=HOURS, coerce=int, initial=9
+    )
 
     def __init__(self, *args: Any, instance: Destination | None = None, **kwargs: Any) -> None:
         if instance is not None:

@@ -46,7 +46,7 @@ class Quote:
 @dataclass(frozen=True)
 class Digest:
     organization: str
-    period: str  # e.g. "3 Feb – 9 Feb 2026"
+    period: str  # e.g. "3 Feb - 9 Feb 2026", with an en dash
     nps: float | None
     change: str  # in words, e.g. "+6, not significant"
     responses: int
@@ -192,7 +192,9 @@ def teams_answer(answer: Answer) -> dict[str, Any]:
     comment = answer.comment.strip()
     body: list[dict[str, Any]] = [
         _rich(_run(_clip(_headline(answer), MAX_HEADER), size="Large", weight="Bolder")),
-        _rich(_run(_clip(comment, MAX_COMMENT)) if comment else _run(_("No comment."), italic=True)),
+        _rich(
+            _run(_clip(comment, MAX_COMMENT)) if comment else _run(_("No comment."), italic=True)
+        ),
         *_facts([(label, _clip(value, MAX_FIELD)) for label, value in answer.respondent]),
     ]
     return _card(body, _("Open the follow-up page"), answer.link)

@@ -16,7 +16,7 @@ class Kind(models.TextChoices):
 
 
 class Scope(models.TextChoices):
-    DETRACTORS = "detractors", _("Detractors only (0–6)")
+    DETRACTORS = "detractors", _("Detractors only (0 to 6)")
     ALL = "all", _("Every response")
 
 
@@ -53,9 +53,7 @@ class Destination(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     digest_enabled = models.BooleanField(_("weekly digest"), default=True)
     # In the organization's time zone.
-    digest_weekday = models.PositiveSmallIntegerField(
-        _("digest day"), choices=WEEKDAYS, default=0
-    )
+    digest_weekday = models.PositiveSmallIntegerField(_("digest day"), choices=WEEKDAYS, default=0)
     digest_hour = models.PositiveSmallIntegerField(
         _("digest hour"), choices=[(h, f"{h:02d}:00") for h in range(24)], default=9
     )

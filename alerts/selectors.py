@@ -87,7 +87,7 @@ def _quotes(filters: Filters, *, low: int, high: int, limit: int) -> list[messag
 def _period(filters: Filters) -> str:
     first = formats.date_format(filters.local_start, "j M")
     last = formats.date_format(filters.local_last, "j M Y")
-    return f"{first} – {last}"
+    return f"{first} \N{EN DASH} {last}"
 
 
 def digest_for(*, destination: Destination, today: date) -> messages.Digest:

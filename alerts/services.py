@@ -67,9 +67,11 @@ def alert_queue(*, organization_id: int, response_id: int) -> None:
     from .tasks import send_alerts
 
     try:
-        if not Destination.objects.unscoped().filter(
-            organization_id=organization_id, active=True
-        ).exists():
+        if (
+            not Destination.objects.unscoped()
+            .filter(organization_id=organization_id, active=True)
+            .exists()
+        ):
             return
         send_alerts.apply_async(
             kwargs={"organization_id": organization_id, "response_id": response_id},
@@ -261,9 +263,7 @@ def _record(delivery: Delivery, outcome: outbound.Outcome, **fields: Any) -> Non
     delivery.error = _error_of(outcome)
     for name, value in fields.items():
         setattr(delivery, name, value)
-    delivery.save(
-        update_fields=["status_code", "elapsed_ms", "error", "attempts", *fields.keys()]
-    )
+    delivery.save(update_fields=["status_code", "elapsed_ms", "error", "attempts", *fields.keys()])
 
 
 def _finish(delivery: Delivery, outcome: outbound.Outcome) -> None:

@@ -42,7 +42,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def receiver(settings: Any) -> Iterator[Receiver]:
+def chat(settings: Any) -> Iterator[Receiver]:
+    """A chat's incoming webhook on loopback (outbound posts allowed to reach it)."""
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
     receiver = Receiver(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))

@@ -10,7 +10,7 @@ from alerts.models import Delivery, Destination
 from tenants.context import tenant_context
 from tenants.models import Organization
 
-from .alert_receiver import Receiver, receiver  # noqa: F401  (the fixture)
+from .alert_receiver import Receiver
 from .conftest import make_user
 
 LIST = "/o/example/alerts/"
@@ -32,9 +32,9 @@ def form(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def existing(org: Organization, receiver: Receiver) -> Destination:
+def existing(org: Organization, chat: Receiver) -> Destination:
     with tenant_context(org):
-        return services.destination_create(url=receiver.url, name="#feedback")
+        return services.destination_create(url=chat.url, name="#feedback")
 
 
 def destinations(org: Organization) -> list[Destination]:
@@ -43,23 +43,23 @@ def destinations(org: Organization) -> list[Destination]:
 
 
 def test_the_owner_adds_a_destination(
-    owner_client: Client, org: Organization, receiver: Receiver, survey: Any
+    owner_client: Client, org: Organization, chat: Receiver, survey: Any
 ) -> None:
-    response = owner_client.post(LIST, form(receiver.url, kind="teams", survey=survey.pk))
+    response = owner_client.post(LIST, form(chat.url, kind="teams", survey=survey.pk))
     assert response.status_code == 302
     [destination] = destinations(org)
     assert (destination.kind, destination.url, destination.survey_id) == (
         "teams",
-        receiver.url,
+        chat.url,
         survey.pk,
     )
     assert (destination.digest_weekday, destination.digest_hour) == (0, 9)
 
 
-def test_an_admin_adds_one_too(org: Organization, admin_user: Any, receiver: Receiver) -> None:
+def test_an_admin_adds_one_too(org: Organization, admin_user: Any, chat: Receiver) -> None:
     client = Client()
     client.force_login(admin_user)
-    assert client.post(LIST, form(receiver.url)).status_code == 302
+    assert client.post(LIST, form(chat.url)).status_code == 302
     assert len(destinations(org)) == 1
 
 
@@ -92,27 +92,27 @@ def test_the_page_lists_destinations_with_a_masked_url_and_the_log(
 
 
 def test_the_viewer_reads_but_cannot_change_anything(
-    member_client: Client, existing: Destination, org: Organization, receiver: Receiver
+    member_client: Client, existing: Destination, org: Organization, chat: Receiver
 ) -> None:
     page = member_client.get(LIST).content.decode()
     assert "Send test message" not in page and "Add a destination" not in page
     pk = existing.pk
-    assert member_client.post(LIST, form(receiver.url)).status_code == 403
+    assert member_client.post(LIST, form(chat.url)).status_code == 403
     assert member_client.get(f"{LIST}{pk}/").status_code == 403
-    assert member_client.post(f"{LIST}{pk}/", form(receiver.url, name="x")).status_code == 403
+    assert member_client.post(f"{LIST}{pk}/", form(chat.url, name="x")).status_code == 403
     assert member_client.post(f"{LIST}{pk}/delete/").status_code == 403
     assert member_client.post(f"{LIST}{pk}/test/").status_code == 403
     assert [d.name for d in destinations(org)] == ["#feedback"]
-    assert receiver.received == []
+    assert chat.received == []
 
 
 def test_the_owner_edits_a_destination(
-    owner_client: Client, existing: Destination, org: Organization, receiver: Receiver
+    owner_client: Client, existing: Destination, org: Organization, chat: Receiver
 ) -> None:
     edit = f"{LIST}{existing.pk}/"
     page = owner_client.get(edit).content.decode()
     assert existing.url in page  # editors see the whole URL to change it
-    changed = form(receiver.url, name="#alerts", scope="all", digest_hour="17")
+    changed = form(chat.url, name="#alerts", scope="all", digest_hour="17")
     changed.pop("digest_enabled")
     assert owner_client.post(edit, changed).status_code == 302
     [destination] = destinations(org)
@@ -142,36 +142,36 @@ def test_the_owner_deletes_a_destination_and_its_log(
 def test_the_test_button_posts_now_and_reports_the_outcome(
     owner_client: Client,
     existing: Destination,
-    receiver: Receiver,
+    chat: Receiver,
     org: Organization,
     settings: Any,
 ) -> None:
     response = owner_client.post(f"{LIST}{existing.pk}/test/", follow=True)
     assert "Test message sent to “#feedback”." in response.content.decode()
-    [message] = receiver.received
+    [message] = chat.received
     assert "Example Inc" in message["text"]
     assert message["blocks"][1]["elements"][0]["url"] == settings.SITE_URL + LIST
-    receiver.answer_with(500)
+    chat.answer_with(500)
     response = owner_client.post(f"{LIST}{existing.pk}/test/", follow=True)
     assert "failed: HTTP 500" in response.content.decode()
-    assert len(receiver.received) == 2  # a test is tried once
+    assert len(chat.received) == 2  # a test is tried once
     with tenant_context(org):
         assert [d.status for d in Delivery.objects.all()] == ["failed", "sent"]
 
 
 def test_an_outsider_gets_404_everywhere(
-    outsider_client: Client, existing: Destination, org: Organization, receiver: Receiver
+    outsider_client: Client, existing: Destination, org: Organization, chat: Receiver
 ) -> None:
     pk = existing.pk
     for path in (LIST, f"{LIST}{pk}/", f"{LIST}{pk}/delete/", f"{LIST}{pk}/test/"):
         assert outsider_client.get(path).status_code == 404
-        assert outsider_client.post(path, form(receiver.url)).status_code == 404
+        assert outsider_client.post(path, form(chat.url)).status_code == 404
     # Their own slug, our destination's id.
     for path in (f"/o/other/alerts/{pk}/", f"/o/other/alerts/{pk}/delete/"):
-        assert outsider_client.post(path, form(receiver.url)).status_code == 404
+        assert outsider_client.post(path, form(chat.url)).status_code == 404
     assert outsider_client.post(f"/o/other/alerts/{pk}/test/").status_code == 404
     assert [d.name for d in destinations(org)] == ["#feedback"]
-    assert receiver.received == []
+    assert chat.received == []
 
 
 def test_the_nav_links_to_the_alerts_page(member_client: Client) -> None:

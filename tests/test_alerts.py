@@ -1,6 +1,6 @@
 """Slack and Teams alerts: what is sent, to whom, once, and the weekly digest.
 
-Every message goes over real HTTP to a receiver on 127.0.0.1.
+Every message goes over real HTTP to a chat on 127.0.0.1.
 """
 
 from collections.abc import Callable, Iterator
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from alerts import services, tasks
 from alerts.messages import slack_escape
-from alerts.models import Delivery, DeliveryStatus, Destination, Kind, Scope
+from alerts.models import Delivery, Destination, Kind, Scope
 from alerts.selectors import digest_filters
 from dashboards import metrics
 from dashboards.filters import parse_filters
@@ -27,7 +27,7 @@ from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Organization
 
-from .alert_receiver import Receiver, receiver  # noqa: F401  (the fixture)
+from .alert_receiver import Receiver
 
 SITE = "https://nps.example.com"
 TRICKY = "Slow & buggy <!channel> <http://evil.test|click> *bold*"
@@ -55,9 +55,9 @@ def ann(in_org: Organization) -> Respondent:
     return respondent_identify(organization=in_org, identity=identity)
 
 
-def destination(receiver: Receiver, **fields: Any) -> Destination:
+def destination(chat: Receiver, **fields: Any) -> Destination:
     fields.setdefault("name", "#feedback")
-    return services.destination_create(url=receiver.url, **fields)
+    return services.destination_create(url=chat.url, **fields)
 
 
 def give(
@@ -91,11 +91,11 @@ def deliveries(**filters: Any) -> list[Delivery]:
 
 
 def test_a_detractor_sends_a_slack_block_kit_message(
-    receiver: Receiver, commits: Any, survey: Survey, ann: Respondent
+    chat: Receiver, commits: Any, survey: Survey, ann: Respondent
 ) -> None:
-    destination(receiver)
+    destination(chat)
     response = give(commits, survey, 3, respondent=ann, comment=TRICKY)
-    [message] = receiver.received
+    [message] = chat.received
     link = f"{SITE}/o/example/responses/{response.pk}/"
     header, comment, people, actions = message["blocks"]
     assert header == {
@@ -115,16 +115,16 @@ def test_a_detractor_sends_a_slack_block_kit_message(
     ]
     assert actions["elements"][0]["url"] == link
     assert message["text"] == "Detractor · 3/10 · Product NPS"
-    assert receiver.paths == ["/services/T0/B0/secret"]
-    assert receiver.headers[0]["Content-Type"].startswith("application/json")
+    assert chat.paths == ["/services/T0/B0/secret"]
+    assert chat.headers[0]["Content-Type"].startswith("application/json")
 
 
 def test_a_teams_channel_gets_an_adaptive_card_with_the_text_as_typed(
-    receiver: Receiver, commits: Any, survey: Survey, ann: Respondent
+    chat: Receiver, commits: Any, survey: Survey, ann: Respondent
 ) -> None:
-    destination(receiver, kind=Kind.TEAMS)
+    destination(chat, kind=Kind.TEAMS)
     response = give(commits, survey, 0, respondent=ann, comment=TRICKY + " {{DATE(x)}}")
-    [message] = receiver.received
+    [message] = chat.received
     assert message["type"] == "message"
     [attachment] = message["attachments"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -146,13 +146,16 @@ def test_a_teams_channel_gets_an_adaptive_card_with_the_text_as_typed(
 
 
 def test_an_anonymous_answer_without_a_comment_says_so(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     give(commits, survey, 6)
-    blocks = receiver.received[0]["blocks"]
+    blocks = chat.received[0]["blocks"]
     assert blocks[1]["text"]["text"] == "_No comment._"
-    assert [f["text"] for f in blocks[2]["fields"]] == ["*Respondent*\nAnonymous", "*Channel*\nWidget"]
+    assert [f["text"] for f in blocks[2]["fields"]] == [
+        "*Respondent*\nAnonymous",
+        "*Channel*\nWidget",
+    ]
 
 
 def test_slack_escapes_its_three_control_characters_only() -> None:
@@ -163,22 +166,22 @@ def test_slack_escapes_its_three_control_characters_only() -> None:
 
 
 def test_passives_and_promoters_send_nothing_by_default(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     give(commits, survey, 7, client_id="a")
     give(commits, survey, 10, client_id="b")
-    assert receiver.received == []
+    assert chat.received == []
     assert deliveries() == []
 
 
 def test_every_answer_is_sent_when_the_destination_asks_for_all(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver, scope=Scope.ALL)
+    destination(chat, scope=Scope.ALL)
     for n, score in enumerate((10, 7, 2)):
         give(commits, survey, score, client_id=f"c{n}")
-    headers = [m["blocks"][0]["text"]["text"] for m in receiver.received]
+    headers = [m["blocks"][0]["text"]["text"] for m in chat.received]
     assert headers == [
         "Promoter · 10/10 · Product NPS",
         "Passive · 7/10 · Product NPS",
@@ -187,48 +190,48 @@ def test_every_answer_is_sent_when_the_destination_asks_for_all(
 
 
 def test_each_destination_gets_its_own_message_and_only_its_survey(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
     other = survey_create(organization=in_org, kind="employee", name="eNPS")
-    destination(receiver, name="all surveys")
-    destination(receiver, name="eNPS only", survey=other)
-    destination(receiver, name="paused", active=False)
+    destination(chat, name="all surveys")
+    destination(chat, name="eNPS only", survey=other)
+    destination(chat, name="paused", active=False)
     give(commits, survey, 1, client_id="a")
     give(commits, other, 2, client_id="b")
     sent = sorted((d.destination.name, d.response.survey.name) for d in deliveries())  # type: ignore[union-attr]
     assert sent == [("all surveys", "Product NPS"), ("all surveys", "eNPS"), ("eNPS only", "eNPS")]
-    assert len(receiver.received) == 3
+    assert len(chat.received) == 3
 
 
 def test_a_resent_answer_or_a_late_comment_does_not_alert_twice(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     give(commits, survey, 4)
     give(commits, survey, 4)  # the widget retrying
     give(commits, survey, 2)  # still a detractor, with a new score
     commits(lambda: comment_record(survey=survey, respondent=None, client_id="c-1", comment="x"))
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     assert len(deliveries()) == 1
 
 
 def test_a_passive_turned_detractor_alerts_once(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     give(commits, survey, 8)
-    assert receiver.received == []
+    assert chat.received == []
     response = give(commits, survey, 5, comment="Changed my mind")
     give(commits, survey, 3)
-    [message] = receiver.received
+    [message] = chat.received
     assert message["blocks"][0]["text"]["text"] == "Detractor · 5/10 · Product NPS"
     assert [d.response_id for d in deliveries()] == [response.pk]
 
 
 def test_an_answer_changed_by_a_full_save_also_alerts(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     response = give(commits, survey, 9)
 
     def lower() -> None:
@@ -236,65 +239,65 @@ def test_an_answer_changed_by_a_full_save_also_alerts(
         response.save()
 
     commits(lower)
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
 
 
 def test_imported_and_backdated_answers_do_not_alert(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     give(commits, survey, 0, client_id="a", channel=Channel.IMPORT)
     give(commits, survey, 0, client_id="b", created_at=timezone.now() - timedelta(days=30))
-    assert receiver.received == []
+    assert chat.received == []
 
 
 def test_a_destination_hears_nothing_of_another_organization(
-    receiver: Receiver, commits: Any, survey: Survey, other_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, other_org: Organization
 ) -> None:
     with tenant_context(survey.organization):
-        destination(receiver)
+        destination(chat)
     with tenant_context(other_org):
         theirs = survey_create(organization=other_org, kind="customer", name="Theirs")
         give(commits, theirs, 0)
         assert deliveries() == []
-    assert receiver.received == []
+    assert chat.received == []
 
 
 # --- retries and failures ----------------------------------------------------------------
 
 
 def test_a_5xx_is_tried_again_with_the_same_message_until_it_passes(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    receiver.answer_with(503, 500)
-    target = destination(receiver)
+    chat.answer_with(503, 500)
+    target = destination(chat)
     give(commits, survey, 2)
     [delivery] = deliveries()
     assert (delivery.status, delivery.attempts, delivery.status_code) == ("sent", 3, 200)
-    assert len(receiver.received) == 3
-    assert receiver.received[0] == receiver.received[2]
+    assert len(chat.received) == 3
+    assert chat.received[0] == chat.received[2]
     target.refresh_from_db()
     assert target.last_sent_at is not None and target.last_error == ""
 
 
 def test_a_4xx_is_final_and_recorded(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    receiver.answer_with(404)
-    target = destination(receiver)
+    chat.answer_with(404)
+    target = destination(chat)
     give(commits, survey, 2)
     [delivery] = deliveries()
     assert (delivery.status, delivery.attempts, delivery.status_code) == ("failed", 1, 404)
     assert delivery.error == "HTTP 404: no_service"
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     target.refresh_from_db()
     assert target.last_error == "HTTP 404: no_service" and target.last_sent_at is None
 
 
 def test_an_unreachable_chat_is_tried_a_few_times_then_given_up(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization
 ) -> None:
-    target = destination(receiver)
+    target = destination(chat)
     Destination.objects.filter(pk=target.pk).update(url="http://127.0.0.1:9/hook")
     give(commits, survey, 2)
     [delivery] = deliveries()
@@ -307,25 +310,25 @@ def test_an_unreachable_chat_is_tried_a_few_times_then_given_up(
 
 
 def test_a_private_url_is_refused_without_the_operators_setting(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization, settings: Any
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization, settings: Any
 ) -> None:
-    target = destination(receiver)
+    target = destination(chat)
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
     with pytest.raises(UnsafeUrl):
-        destination(receiver)
+        destination(chat)
     with pytest.raises(UnsafeUrl):
         services.destination_update(destination=target, url="http://169.254.169.254/x")
     give(commits, survey, 2)
     [delivery] = deliveries()
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert delivery.error.startswith("Refused:")
-    assert receiver.received == []
+    assert chat.received == []
 
 
 def test_a_broker_outage_never_fails_the_answer_and_the_sweep_sends_it_later(
-    receiver: Receiver, commits: Any, survey: Survey, in_org: Organization, monkeypatch: Any
+    chat: Receiver, commits: Any, survey: Survey, in_org: Organization, monkeypatch: Any
 ) -> None:
-    destination(receiver, digest_enabled=False)
+    destination(chat, digest_enabled=False)
 
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to redis")
@@ -333,18 +336,18 @@ def test_a_broker_outage_never_fails_the_answer_and_the_sweep_sends_it_later(
     monkeypatch.setattr(tasks.send_alerts, "apply_async", broker_down)
     response = give(commits, survey, 1)
     assert Response.objects.filter(pk=response.pk).exists()
-    assert receiver.received == []
+    assert chat.received == []
     monkeypatch.undo()
     tasks.hourly(now=(timezone.now() + timedelta(minutes=30)).isoformat())
     tasks.hourly(now=(timezone.now() + timedelta(minutes=90)).isoformat())
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     assert [d.response_id for d in deliveries()] == [response.pk]
 
 
 def test_the_hourly_run_takes_up_a_try_a_stopped_worker_left(
-    receiver: Receiver, survey: Survey, in_org: Organization
+    chat: Receiver, survey: Survey, in_org: Organization
 ) -> None:
-    target = destination(receiver, digest_enabled=False)
+    target = destination(chat, digest_enabled=False)
     stuck = services.test_create(destination=target)
     Delivery.objects.filter(pk=stuck.pk).update(
         attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=10)
@@ -352,16 +355,16 @@ def test_the_hourly_run_takes_up_a_try_a_stopped_worker_left(
     tasks.hourly()
     stuck.refresh_from_db()
     assert (stuck.status, stuck.attempts) == ("sent", 2)
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
 
 
 def test_a_delivery_already_sent_is_not_posted_again(
-    receiver: Receiver, survey: Survey, in_org: Organization
+    chat: Receiver, survey: Survey, in_org: Organization
 ) -> None:
-    delivery = services.test_create(destination=destination(receiver))
+    delivery = services.test_create(destination=destination(chat))
     assert services.delivery_attempt(delivery_id=delivery.pk) is None
     assert services.delivery_attempt(delivery_id=delivery.pk) is None
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
 
 
 # --- the weekly digest -----------------------------------------------------------------
@@ -388,7 +391,7 @@ def at(day: int, hour: int = 12) -> datetime:
 def history(paris: Organization, survey: Survey) -> list[Response]:
     """Two weeks of answers (and a few outside them) with comments."""
     rows = [
-        # the week being reported: 23 Feb – 1 Mar
+        # the week being reported: 23 Feb - 1 Mar
         (-7, 9, "Love it", 0),
         (-6, 10, "Great support", 0),
         (-5, 3, "Too slow", 0),
@@ -397,7 +400,7 @@ def history(paris: Organization, survey: Survey) -> list[Response]:
         (-2, 6, "Meh", 0),
         (-1, 1, "", 23),  # Sunday 23:00 in Paris: still in the week
         (-1, 10, "Fantastic", 1),
-        # the week before: 16 – 22 Feb
+        # the week before: 16 - 22 Feb
         (-14, 10, "", 0),
         (-10, 2, "Old complaint", 0),
         (-9, 9, "", 0),
@@ -419,18 +422,20 @@ def history(paris: Organization, survey: Survey) -> list[Response]:
     return made
 
 
-def digest_of(receiver: Receiver) -> dict[str, Any]:
-    blocks = receiver.received[-1]["blocks"]
-    fields = {f["text"].split("\n")[0].strip("*"): f["text"].split("\n")[1] for f in blocks[2]["fields"]}
+def digest_of(chat: Receiver) -> dict[str, Any]:
+    blocks = chat.received[-1]["blocks"]
+    fields = {
+        f["text"].split("\n")[0].strip("*"): f["text"].split("\n")[1] for f in blocks[2]["fields"]
+    }
     return {"blocks": blocks, "fields": fields}
 
 
 def test_the_digest_reports_the_same_numbers_as_the_dashboards(
-    receiver: Receiver, history: list[Response], paris: Organization
+    chat: Receiver, history: list[Response], paris: Organization
 ) -> None:
-    target = destination(receiver, digest_weekday=0, digest_hour=9)
+    target = destination(chat, digest_weekday=0, digest_hour=9)
     tasks.hourly(now=at(0, 9).isoformat())
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     params = QueryDict("range=custom&from=2026-02-23&to=2026-03-01")
     filters = parse_filters(params, tz="Europe/Paris", today=MONDAY.date())
     assert filters == digest_filters(destination=target, today=MONDAY.date())
@@ -438,7 +443,7 @@ def test_the_digest_reports_the_same_numbers_as_the_dashboards(
     change = metrics.change(filters=filters)
     assert (summary.promoters, summary.passives, summary.detractors) == (3, 1, 4)
     assert change.previous.total == 3
-    digest = digest_of(receiver)
+    digest = digest_of(chat)
     assert digest["fields"] == {
         "NPS": "\N{MINUS SIGN}12",  # -12.5, rounded half to even
         "Change": change.phrase,
@@ -448,11 +453,11 @@ def test_the_digest_reports_the_same_numbers_as_the_dashboards(
 
 
 def test_the_digest_quotes_recent_detractors_and_promoters_with_links(
-    receiver: Receiver, history: list[Response], paris: Organization
+    chat: Receiver, history: list[Response], paris: Organization
 ) -> None:
-    destination(receiver)
+    destination(chat)
     tasks.hourly(now=at(0, 9).isoformat())
-    blocks = digest_of(receiver)["blocks"]
+    blocks = digest_of(chat)["blocks"]
     detractors, promoters = blocks[3]["text"]["text"], blocks[4]["text"]["text"]
     by_comment = {r.comment: r for r in history}
     expected = ["Meh", "Broken <export> & more", "Too slow"]  # newest first
@@ -469,46 +474,46 @@ def test_the_digest_quotes_recent_detractors_and_promoters_with_links(
 
 
 def test_the_digest_goes_once_a_week_at_its_local_hour(
-    receiver: Receiver, history: list[Response], paris: Organization
+    chat: Receiver, history: list[Response], paris: Organization
 ) -> None:
-    target = destination(receiver, digest_weekday=0, digest_hour=9)
+    target = destination(chat, digest_weekday=0, digest_hour=9)
     tasks.hourly(now=at(0, 8).isoformat())  # 08:00 in Paris: not yet
-    assert receiver.received == []
+    assert chat.received == []
     tasks.hourly(now=at(0, 9).isoformat())
     tasks.hourly(now=at(0, 10).isoformat())
     tasks.send_digest(
         organization_id=paris.pk, destination_id=target.pk, week="2026-W10", today="2026-03-02"
     )
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     tasks.hourly(now=at(1, 9).isoformat())  # Tuesday
-    assert len(receiver.received) == 1
+    assert len(chat.received) == 1
     tasks.hourly(now=at(7, 9).isoformat())  # next Monday
-    assert len(receiver.received) == 2
+    assert len(chat.received) == 2
     target.refresh_from_db()
     assert target.last_digest_week == "2026-W11"
     assert [d.kind for d in deliveries()] == ["digest", "digest"]
 
 
 def test_no_digest_when_it_is_off_or_the_destination_paused(
-    receiver: Receiver, history: list[Response], paris: Organization
+    chat: Receiver, history: list[Response], paris: Organization
 ) -> None:
-    destination(receiver, digest_enabled=False)
-    destination(receiver, active=False)
+    destination(chat, digest_enabled=False)
+    destination(chat, active=False)
     tasks.hourly(now=at(0, 9).isoformat())
-    assert receiver.received == []
+    assert chat.received == []
 
 
 def test_a_digest_for_one_survey_counts_only_it(
-    receiver: Receiver, history: list[Response], paris: Organization, survey: Survey
+    chat: Receiver, history: list[Response], paris: Organization, survey: Survey
 ) -> None:
     other = survey_create(organization=paris, kind="employee", name="eNPS")
     Response.objects.create(
         organization=paris, survey=other, score=10, created_at=at(-3), client_id="e1"
     )
-    destination(receiver, survey=other, kind=Kind.TEAMS)
+    destination(chat, survey=other, kind=Kind.TEAMS)
     tasks.hourly(now=at(0, 9).isoformat())
-    card = receiver.received[0]["attachments"][0]["content"]
+    card = chat.received[0]["attachments"][0]["content"]
     texts = [run["text"] for block in card["body"] for run in block["inlines"]]
-    assert texts[:2] == ["Weekly NPS of Example Inc", "23 Feb – 1 Mar 2026"]
+    assert texts[:2] == ["Weekly NPS of Example Inc", "23 Feb \N{EN DASH} 1 Mar 2026"]
     assert "+100" in texts and "1" in texts
     assert f"survey={other.pk}" in card["actions"][0]["url"]

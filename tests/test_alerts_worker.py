@@ -1,4 +1,4 @@
-"""A widget answer reaches a chat receiver through a real Celery worker on Redis."""
+"""A widget answer reaches a chat chat through a real Celery worker on Redis."""
 
 import json
 from typing import Any
@@ -11,7 +11,7 @@ from alerts.models import Delivery
 from surveys.models import Survey
 from tenants.context import tenant_context
 
-from .alert_receiver import Receiver, receiver  # noqa: F401  (the fixture)
+from .alert_receiver import Receiver
 from .conftest import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -29,17 +29,22 @@ def widget(client: Client, survey: Survey, path: str, body: dict[str, Any]) -> A
 
 
 def test_a_widget_detractor_reaches_slack_through_the_worker(
-    worker: Any, receiver: Receiver, survey: Survey, settings: Any
+    worker: Any, chat: Receiver, survey: Survey, settings: Any
 ) -> None:
     settings.ALERTS_DELAY_SECONDS = 0
     settings.SITE_URL = "https://nps.example.com"
     with tenant_context(survey.organization):
-        services.destination_create(url=receiver.url, name="#cx")
+        services.destination_create(url=chat.url, name="#cx")
     client = Client()
     user = {"id": "u-9", "email": "bo@example.com", "name": "Bo"}
     config = widget(client, survey, "config", {"anonymous_id": "a" * 32, "user": user})
     assert config.status_code == 200, config.content
-    body = {"token": config.json()["token"], "id": "answer-0000000001", "score": 2, "comment": "Crashes"}
+    body = {
+        "token": config.json()["token"],
+        "id": "answer-0000000001",
+        "score": 2,
+        "comment": "Crashes",
+    }
     answered = widget(client, survey, "answer", body)
     assert answered.status_code in (200, 201), answered.content
     widget(client, survey, "answer", body)  # the widget retrying
@@ -48,7 +53,7 @@ def test_a_widget_detractor_reaches_slack_through_the_worker(
         return Delivery.objects.unscoped().filter(status="sent").exists()
 
     wait_until(delivered)
-    [message] = receiver.received
+    [message] = chat.received
     assert message["blocks"][0]["text"]["text"] == "Detractor · 2/10 · Product NPS"
     assert message["blocks"][1]["text"]["text"] == "> Crashes"
     fields = [f["text"] for f in message["blocks"][2]["fields"]]
