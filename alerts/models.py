@@ -131,6 +131,7 @@ class Delivery(TenantModel):
         indexes = [
             models.Index(fields=["organization", "destination", "created_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["finished_at"]),
         ]
         constraints = [
             models.UniqueConstraint(

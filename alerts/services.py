@@ -269,7 +269,9 @@ def _record(delivery: Delivery, outcome: outbound.Outcome, **fields: Any) -> Non
 def _finish(delivery: Delivery, outcome: outbound.Outcome) -> None:
     now = timezone.now()
     status = DeliveryStatus.SENT if outcome.ok else DeliveryStatus.FAILED
-    _record(delivery, outcome, status=status, finished_at=now)
+    # The log keeps how it went, not what was said: an erased respondent's
+    # words must not outlive them in old digests.
+    _record(delivery, outcome, status=status, finished_at=now, payload={})
     destination = Destination.objects.filter(pk=delivery.destination_id)
     if outcome.ok:
         destination.update(last_sent_at=now, last_error="", last_error_at=None)

@@ -16,6 +16,9 @@ from .models import Delivery, DeliveryStatus, Destination
 # The sweep looks this far back each hour: two runs overlap, so one missed
 # tick loses nothing.
 SWEEP_WINDOW = timedelta(hours=2)
+# Finished deliveries are kept this long in the send log. Older alert rows are
+# not needed to avoid a repeat: answers that old never alert (MAX_ALERT_AGE).
+LOG_KEPT = timedelta(days=90)
 # A pending try this late is one a stopped worker or a lost message left behind.
 STUCK_AFTER = timedelta(minutes=5)
 
@@ -86,6 +89,7 @@ def hourly(now: str | None = None) -> int:
     queued = _queue_digests(moment)
     _queue_sweeps(moment)
     _queue_stuck(moment)
+    Delivery.objects.unscoped().filter(finished_at__lt=moment - LOG_KEPT).delete()
     return queued
 
 

@@ -367,6 +367,27 @@ def test_a_delivery_already_sent_is_not_posted_again(
     assert len(chat.received) == 1
 
 
+def test_the_log_keeps_how_it_went_not_what_was_said(
+    chat: Receiver, commits: Any, survey: Survey, ann: Respondent
+) -> None:
+    destination(chat)
+    give(commits, survey, 2, respondent=ann, comment="Private matter")
+    [delivery] = deliveries()
+    assert (delivery.status, delivery.payload) == ("sent", {})
+
+
+def test_the_log_is_pruned_after_90_days(
+    chat: Receiver, survey: Survey, in_org: Organization
+) -> None:
+    target = destination(chat, digest_enabled=False)
+    old, recent = (services.test_create(destination=target) for _ in range(2))
+    for delivery in (old, recent):
+        services.delivery_attempt(delivery_id=delivery.pk)
+    Delivery.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=91))
+    tasks.hourly()
+    assert [d.pk for d in deliveries()] == [recent.pk]
+
+
 # --- the weekly digest -----------------------------------------------------------------
 
 PARIS = ZoneInfo("Europe/Paris")
