@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
@@ -296,6 +297,62 @@ def by_survey(*, filters: Filters) -> list[SurveySummary]:
     tallies = _scores(across, [survey.pk for survey in surveys], "survey")
     rows = {survey_id: _summary_of(scores) for survey_id, scores in tallies.items()}
     return [SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY)) for survey in surveys]
+
+
+# Per channel and per trait ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelSummary:
+    channel: str
+    label: str
+    summary: NpsSummary
+
+
+def by_channel(*, filters: Filters) -> list[ChannelSummary]:
+    """Every channel over the filtered period, one query (rollups where they serve).
+
+    Like `by_survey`, the channel filter itself is set aside, so every
+    channel gets its row.
+    """
+    across = replace(filters, channel="")
+    tallies = _scores(across, _survey_ids(across), "channel")
+    return [
+        ChannelSummary(
+            channel=channel,
+            label=str(label),
+            summary=_summary_of(tallies[channel]) if channel in tallies else EMPTY,
+        )
+        for channel, label in Channel.choices
+    ]
+
+
+@dataclass(frozen=True)
+class TraitSummary:
+    value: str | None  # None: answers whose respondent lacks the trait, or anonymous ones
+    summary: NpsSummary
+
+
+def by_trait(*, filters: Filters, key: str) -> list[TraitSummary]:
+    """One row per value of the respondents' trait `key`, most answers first.
+
+    Rollups have no traits, so this always counts raw rows (in one grouped
+    query). Values compare as text, as the trait filter does.
+    """
+    tallies: dict[str | None, Scores] = defaultdict(lambda: [0] * 11)
+    rows = (
+        _responses(filters)
+        .annotate(trait=KeyTextTransform(key, "respondent__traits"))
+        .values_list("trait", "score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for value, score, n in rows:
+        tallies[None if value is None else str(value)][score] += n
+    summaries = [TraitSummary(value=value, summary=_summary_of(s)) for value, s in tallies.items()]
+    return sorted(
+        summaries, key=lambda row: (-row.summary.total, row.value is None, row.value or "")
+    )
 
 
 # Trend -----------------------------------------------------------------------

@@ -219,3 +219,31 @@ def respondent_history(*, respondent: Respondent) -> list[Response]:
         .order_by(*NEWEST_FIRST)[:HISTORY_LIMIT]
     )
     return list(latest)[::-1]
+
+
+# --- The API's list ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiWindow:
+    """What the API adds to the back office's filters (bounds are aware datetimes)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    updated_since: datetime | None = None
+    respondent_id: int | None = None
+    # Without range/from/to the API lists every period, unlike the back office's 90 days.
+    dated: bool = False
+
+
+def responses_for_api(*, filters: Filters, window: ApiWindow) -> QuerySet[Response]:
+    condition = filters.q_object() if window.dated else filters.q_without_dates()
+    if window.since is not None:
+        condition &= Q(created_at__gte=window.since)
+    if window.until is not None:
+        condition &= Q(created_at__lt=window.until)
+    if window.updated_since is not None:
+        condition &= Q(updated_at__gte=window.updated_since)
+    if window.respondent_id is not None:
+        condition &= Q(respondent_id=window.respondent_id)
+    return Response.objects.filter(condition).select_related("survey", "respondent", "assignee")

@@ -4,8 +4,12 @@ Each function validates everything before writing, so a refused change leaves
 the response exactly as it was.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +34,17 @@ def follow_up_mark_contacted(*, response: Response) -> bool:
         follow_up_status=FollowUpStatus.CONTACTED, updated_at=timezone.now()
     )
     response.refresh_from_db(fields=["follow_up_status", "updated_at"])
+    if changed:
+        # The conditional update keeps a double click from acting twice; tell
+        # listeners (webhooks, rollups) what a save() would have told them.
+        post_save.send(
+            sender=Response,
+            instance=response,
+            created=False,
+            raw=False,
+            using=router.db_for_write(Response),
+            update_fields=frozenset({"follow_up_status", "updated_at"}),
+        )
     return changed == 1
 
 
@@ -65,7 +80,50 @@ def normalize_tags(raw: str) -> list[str]:
     return tags
 
 
-def note_add(*, response: Response, author: User, body: str) -> Note:
+def normalize_tag_list(items: list[str]) -> list[str]:
+    """A list of tags (the API's form) → the same tags as `normalize_tags` keeps."""
+    if any("," in item for item in items):
+        raise ValidationError(_("A tag cannot contain a comma."))
+    return normalize_tags(",".join(items))
+
+
+@dataclass(frozen=True)
+class FollowUpChange:
+    """Several follow-up fields at once; None leaves a field as it is."""
+
+    comment: str | None = None
+    tags: list[str] | None = None
+    status: str | None = None
+    # Whether to (re)assign at all: assignee_id None then means nobody.
+    assign: bool = False
+    assignee_id: int | None = None
+
+
+def follow_up_update(*, response: Response, change: FollowUpChange) -> Response:
+    """Validates every field first, then writes them in one save: all or nothing."""
+    fields: dict[str, object] = {}
+    if change.comment is not None:
+        fields["comment"] = change.comment
+    if change.tags is not None:
+        try:
+            fields["tags"] = normalize_tag_list(change.tags)
+        except ValidationError as error:
+            raise ValidationError({"tags": error.messages}) from error
+    if change.status is not None:
+        if change.status not in FollowUpStatus.values:
+            raise ValidationError({"follow_up_status": _("Choose new, contacted or resolved.")})
+        fields["follow_up_status"] = change.status
+    if change.assign:
+        if change.assignee_id is not None and not _is_member(response, change.assignee_id):
+            raise ValidationError(
+                {"assignee": _("That person is not a member of this organization.")}
+            )
+        fields["assignee_id"] = change.assignee_id
+    return _update(response, **fields) if fields else response
+
+
+def note_add(*, response: Response, author: User | None, body: str) -> Note:
+    """`author` is None for notes written through the API (the key is not a person)."""
     text = body.strip()
     if not text:
         raise ValidationError(_("Write something in the note."))
@@ -88,6 +146,11 @@ def can_delete_note(*, note: Note, user: User, role: str) -> bool:
 def note_delete(*, note: Note, user: User, role: str) -> None:
     if not can_delete_note(note=note, user=user, role=role):
         raise PermissionDenied(_("Only its author or an admin can delete this note."))
+    note.delete()
+
+
+def note_remove(*, note: Note) -> None:
+    """Deletes a note whoever wrote it: for API keys, which act for the organization."""
     note.delete()
 
 

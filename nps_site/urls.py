@@ -3,8 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from outreach.api import SurveyRequestList
+from dashboards.api import MetricsTrendView, MetricsView
+from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
+from outreach.api import (
+    BounceList,
+    SurveyRequestCancel,
+    SurveyRequestDetail,
+    SurveyRequestList,
+    UnsubscribeDetail,
+    UnsubscribeList,
+)
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
+from responses import api as responses_api
+from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
 from tenants.api import OrganizationView
 from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
@@ -14,6 +25,45 @@ from .health import healthz
 api_v1 = [
     path("organization", OrganizationView.as_view(), name="api_organization"),
     path("survey_requests", SurveyRequestList.as_view(), name="api_survey_requests"),
+    path("surveys", SurveyList.as_view(), name="api_surveys"),
+    path("surveys/<str:survey>", SurveyDetail.as_view(), name="api_survey"),
+    path("surveys/<str:survey>/pause", SurveyPause.as_view(), name="api_survey_pause"),
+    path("surveys/<str:survey>/resume", SurveyResume.as_view(), name="api_survey_resume"),
+    path("metrics", MetricsView.as_view(), name="api_metrics"),
+    path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
+    path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
+    path("unsubscribes/<str:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
+    path("bounces", BounceList.as_view(), name="api_bounces"),
+    path("survey_requests/<int:pk>", SurveyRequestDetail.as_view(), name="api_survey_request"),
+    path(
+        "survey_requests/<int:pk>/cancel",
+        SurveyRequestCancel.as_view(),
+        name="api_survey_request_cancel",
+    ),
+    path("respondents", responses_api.RespondentList.as_view(), name="api_respondents"),
+    path("respondents/<int:pk>", responses_api.RespondentDetail.as_view(), name="api_respondent"),
+    path(
+        "respondents/<int:pk>/responses",
+        responses_api.RespondentResponses.as_view(),
+        name="api_respondent_responses",
+    ),
+    path("responses", responses_api.ResponseList.as_view(), name="api_responses"),
+    path("responses/<int:pk>", responses_api.ResponseDetail.as_view(), name="api_response"),
+    path("responses/<int:pk>/notes", responses_api.NoteList.as_view(), name="api_notes"),
+    path(
+        "responses/<int:pk>/notes/<int:note_id>",
+        responses_api.NoteDetail.as_view(),
+        name="api_note",
+    ),
+    path("webhooks", WebhookList.as_view(), name="api_webhooks"),
+    path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
+    path("webhooks/<int:pk>/deliveries", DeliveryList.as_view(), name="api_webhook_deliveries"),
+    path("webhooks/<int:pk>/test", WebhookTest.as_view(), name="api_webhook_test"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_id>/retry",
+        DeliveryRetry.as_view(),
+        name="api_webhook_delivery_retry",
+    ),
 ]
 
 urlpatterns = [
@@ -30,10 +80,12 @@ urlpatterns = [
     path("o/<slug:org_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include("outreach.urls")),
+    path("o/<slug:org_slug>/", include("integrations.urls")),
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
+    path("delighted/v1/", include("delighted_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),

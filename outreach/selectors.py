@@ -38,6 +38,14 @@ def suppression_of(*, email: str) -> Suppression | None:
     return Suppression.objects.filter(email__iexact=email).first()
 
 
+def suppressions_of_organization(
+    *, reason: str, since: datetime | None = None
+) -> QuerySet[Suppression]:
+    """Newest first; `since` keeps those recorded at or after it."""
+    suppressions = Suppression.objects.filter(reason=reason).order_by("-created_at", "-id")
+    return suppressions.filter(created_at__gte=since) if since else suppressions
+
+
 def last_contact_at(*, respondent: Respondent) -> datetime | None:
     """The last time any survey of the organization prompted or heard from
     this person, through any channel: what the fatigue cap counts from."""

@@ -139,6 +139,13 @@ def suppression_add(*, organization: Organization, email: str, reason: str) -> S
     return suppression
 
 
+def suppression_remove(*, email: str, reason: str) -> bool:
+    """Lifts a suppression of the current organization (a re-subscribe);
+    False when the address had none with this reason."""
+    deleted, _ = Suppression.objects.filter(email__iexact=email.strip(), reason=reason).delete()
+    return deleted > 0
+
+
 CANCELLED = "cancelled"  # the skip reason of a request withdrawn before it was sent
 
 

@@ -30,6 +30,8 @@ class Respondent(TenantModel):
     # The widget's random per-browser id, for people the host app does not name.
     anonymous_id = models.CharField(max_length=64, blank=True)
     email = models.EmailField(blank=True)
+    # E.164 (+15551234567): how Delighted-compatible clients name people they text.
+    phone_number = models.CharField(max_length=20, blank=True)
     name = models.CharField(max_length=200, blank=True)
     profile_url = models.URLField(max_length=500, blank=True)
     traits = models.JSONField(default=dict, blank=True)
@@ -48,10 +50,23 @@ class Respondent(TenantModel):
                 name="uniq_respondent_anonymous_id",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "email"])]
+        indexes = [
+            models.Index(fields=["organization", "email"]),
+            models.Index(
+                fields=["organization", "phone_number"],
+                condition=~Q(phone_number=""),
+                name="respondent_phone_number",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name or self.email or self.external_id or f"Respondent {self.pk}"
+        return (
+            self.name
+            or self.email
+            or self.phone_number
+            or self.external_id
+            or f"Respondent {self.pk}"
+        )
 
 
 class Response(TenantModel):

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from surveys.models import Survey
 from surveys.policy import Decision, History, decide
 
-from .models import PromptEvent, Respondent, Response
+from .models import Note, PromptEvent, Respondent, Response
 
 
 def respondent_by_id(*, respondent_id: int) -> Respondent | None:
@@ -50,3 +50,26 @@ def prompt_decision(
 
 def response_by_client_id(*, client_id: str) -> Response | None:
     return Response.objects.filter(client_id=client_id).first()
+
+
+def respondents_matching(*, email: str = "", external_id: str = "") -> QuerySet[Respondent]:
+    people = Respondent.objects.all()
+    if email:
+        people = people.filter(email__iexact=email)
+    if external_id:
+        people = people.filter(external_id=external_id)
+    return people
+
+
+def responses_listed() -> QuerySet[Response]:
+    """Every answer of the organization with what a listing shows beside it."""
+    return Response.objects.select_related("survey", "respondent", "assignee")
+
+
+def response_with_notes(*, response_id: int) -> Response | None:
+    return (
+        responses_listed()
+        .prefetch_related(Prefetch("notes", queryset=Note.objects.select_related("author")))
+        .filter(pk=response_id)
+        .first()
+    )

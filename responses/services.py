@@ -198,3 +198,146 @@ def comment_record(
         response.comment = comment
         response.save(update_fields=["comment", "updated_at"])
         return response
+
+
+# --- Respondents pushed by integrators ---------------------------------------------
+
+
+class RespondentConflict(Exception):
+    """The external id is already another respondent's."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What an integrator says about a person; None leaves a field as it is."""
+
+    external_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    profile_url: str | None = None
+    # Merged into the stored traits; a key set to None is removed.
+    traits: dict[str, Any] = field(default_factory=dict)
+
+
+PROFILE_FIELDS = ("external_id", "email", "name", "profile_url")
+
+
+def respondent_upsert(*, organization: Organization, profile: Profile) -> tuple[Respondent, bool]:
+    """The person named by `profile.external_id`, else by `profile.email`, created
+    when unknown; True when created.
+
+    A person first known only by email (a survey email, an earlier push) takes
+    the external id when it arrives, instead of becoming a second person.
+    """
+    if not profile.external_id and not profile.email:
+        raise ValueError("A respondent needs an external id or an email.")
+    with transaction.atomic():
+        respondent = _known(profile)
+        created = respondent is None
+        if respondent is None:
+            respondent = Respondent(organization=organization)
+        _apply_profile(respondent, profile)
+        try:
+            with transaction.atomic():
+                respondent.save()
+        except IntegrityError:  # the same person pushed twice at once
+            if not profile.external_id:
+                raise
+            respondent = Respondent.objects.get(external_id=profile.external_id)
+            _apply_profile(respondent, profile)
+            respondent.save()
+            created = False
+    return respondent, created
+
+
+def _known(profile: Profile) -> Respondent | None:
+    people = Respondent.objects.select_for_update().order_by("pk")
+    if profile.external_id:
+        found = people.filter(external_id=profile.external_id).first()
+        if found is not None or not profile.email:
+            return found
+        return people.filter(email__iexact=profile.email, external_id="").first()
+    # The oldest wins, as for survey emails (outreach.services.respondent_for_email).
+    return people.filter(email__iexact=profile.email or "").first()
+
+
+def respondent_update(*, respondent: Respondent, profile: Profile) -> Respondent:
+    """Changes the fields given; an external id already used by another is refused."""
+    taken = (
+        profile.external_id
+        and Respondent.objects.filter(external_id=profile.external_id)
+        .exclude(pk=respondent.pk)
+        .exists()
+    )
+    if taken:
+        raise RespondentConflict
+    _apply_profile(respondent, profile)
+    try:
+        with transaction.atomic():
+            respondent.save()
+    except IntegrityError as error:  # taken by a concurrent write
+        raise RespondentConflict from error
+    return respondent
+
+
+def _apply_profile(respondent: Respondent, profile: Profile) -> None:
+    for name in PROFILE_FIELDS:
+        value = getattr(profile, name)
+        if value is not None:
+            setattr(respondent, name, value)
+    traits = {**respondent.traits, **profile.traits}
+    respondent.traits = {key: value for key, value in traits.items() if value is not None}
+
+
+def respondent_erase(*, respondent: Respondent) -> None:
+    """Erases a person and everything recorded about them, in one transaction:
+    answers (with their notes), prompt history and survey requests.
+
+    Their Suppression, if any, stays: it is a list of addresses never to email
+    again, and an unsubscribe must outlive the erasure or the next import of
+    the same address would email them. Deleting row by row (not a raw DELETE)
+    sends the signals that queue the rollups' dirty keys, so the numbers drop
+    the erased answers at once.
+    """
+    with transaction.atomic():
+        # Survey requests, prompt events, answers and notes cascade from the person.
+        respondent.delete()
+
+
+def response_delete(*, response: Response) -> None:
+    with transaction.atomic():
+        response.delete()
+
+
+def answer_capture(
+    *,
+    survey: Survey,
+    profile: Profile | None,
+    client_id: str,
+    score: int,
+    comment: str | None = None,
+    language: str = "",
+    properties: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+    channel: str = Channel.API,
+) -> tuple[Response, bool]:
+    """An answer captured server-side, with its respondent upserted; True when new.
+
+    All or nothing: an answer refused (AnswerConflict) leaves the respondent
+    as it was too.
+    """
+    with transaction.atomic():
+        respondent = None
+        if profile is not None:
+            respondent, _ = respondent_upsert(organization=survey.organization, profile=profile)
+        return answer_record(
+            survey=survey,
+            respondent=respondent,
+            client_id=client_id,
+            score=score,
+            comment=comment,
+            language=language,
+            channel=channel,
+            properties=properties,
+            created_at=created_at,
+        )

@@ -26,6 +26,7 @@ class SurveyFields(TypedDict, total=False):
     hide_after_answer_days: int
     hide_after_dismiss_days: int
     sampling_percent: int
+    recur_days: int | None
 
 
 class SurveyChanges(SurveyFields, total=False):
@@ -68,6 +69,15 @@ def survey_pause(*, survey: Survey) -> Survey:
 
 def survey_resume(*, survey: Survey) -> Survey:
     return _set_active(survey, active=True)
+
+
+def survey_delete(*, survey: Survey) -> int:
+    """Deletes the survey with everything collected by it: its responses,
+    prompt events, survey requests and daily counts. Returns how many
+    responses went with it."""
+    responses: int = survey.responses.count()
+    survey.delete()
+    return responses
 
 
 def _set_active(survey: Survey, *, active: bool) -> Survey:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from alerts.models import Destination
+from integrations.models import Delivery, Webhook
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
@@ -54,6 +55,10 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, survey=survey, respondent=respondent, score=3, comment="Slow"
         )
         note = Note.objects.create(organization=org, response=response, author=owner, body="Called")
+        webhook = Webhook.objects.create(organization=org, url="https://93.184.215.14/h", events=[])
+        delivery = Delivery.objects.create(
+            organization=org, webhook=webhook, event_type="webhook.test", message_id="m", payload={}
+        )
         destination = Destination.objects.create(
             organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
         )
@@ -66,6 +71,8 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "respondent_id": respondent.pk,
         "response_id": response.pk,
         "note_id": note.pk,
+        "webhook_id": webhook.pk,
+        "delivery_id": delivery.pk,
         "destination_id": destination.pk,
     }
 

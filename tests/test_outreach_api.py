@@ -135,3 +135,82 @@ def test_an_outsider_never_sees_our_requests(
     post(other_api_key, {"survey": other_survey.public_key, "email": "theirs@example.com"})
     emails = [item["email"] for item in api(other_api_key).get(URL).json()["results"]]
     assert emails == ["theirs@example.com"]
+
+
+# One request, and cancelling it ------------------------------------------------------
+
+
+def scheduled(key: str, survey: Survey, email: str = "ada@example.com") -> int:
+    response = post(key, {"survey": survey.public_key, "email": email, "delay": 3600})
+    assert response.status_code == 201
+    return int(response.json()["id"])
+
+
+def status_of(request_id: int) -> tuple[str, str]:
+    row = SurveyRequest.objects.unscoped().get(pk=request_id)
+    return row.status, row.skip_reason
+
+
+def test_it_reads_one_request(api_key: str, read_only_key: str, survey: Survey) -> None:
+    request_id = scheduled(api_key, survey)
+    response = api(read_only_key).get(f"{URL}/{request_id}")
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["status"]) == (request_id, "pending")
+    assert api(read_only_key).get(f"{URL}/999999").status_code == 404
+
+
+def test_it_cancels_a_pending_request(api_key: str, survey: Survey) -> None:
+    request_id = scheduled(api_key, survey)
+    other_id = scheduled(api_key, survey, email="bob@example.com")
+    response = api(api_key).post(f"{URL}/{request_id}/cancel")
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["skip_reason"]) == ("skipped", "cancelled")
+    assert status_of(request_id) == ("skipped", "cancelled")
+    assert status_of(other_id) == ("pending", "")
+
+
+@pytest.mark.parametrize("state", ["sending", "sent", "skipped", "failed"])
+def test_it_refuses_to_cancel_a_request_that_is_not_pending(
+    api_key: str, survey: Survey, state: str
+) -> None:
+    request_id = scheduled(api_key, survey)
+    SurveyRequest.objects.unscoped().filter(pk=request_id).update(status=state)
+    response = api(api_key).post(f"{URL}/{request_id}/cancel")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "not_pending"
+    assert state in error["message"]
+    assert status_of(request_id) == (state, "")
+
+
+def test_cancelling_twice_is_a_conflict_the_second_time(api_key: str, survey: Survey) -> None:
+    request_id = scheduled(api_key, survey)
+    assert api(api_key).post(f"{URL}/{request_id}/cancel").status_code == 200
+    assert api(api_key).post(f"{URL}/{request_id}/cancel").status_code == 409
+
+
+def test_a_read_only_key_cannot_cancel(api_key: str, read_only_key: str, survey: Survey) -> None:
+    request_id = scheduled(api_key, survey)
+    response = api(read_only_key).post(f"{URL}/{request_id}/cancel")
+    assert response.status_code == 403
+    assert status_of(request_id) == ("pending", "")
+
+
+def test_an_outsider_cannot_read_or_cancel_our_request(
+    api_key: str, other_api_key: str, survey: Survey
+) -> None:
+    request_id = scheduled(api_key, survey)
+    for response in (
+        api(other_api_key).get(f"{URL}/{request_id}"),
+        api(other_api_key).post(f"{URL}/{request_id}/cancel"),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    assert status_of(request_id) == ("pending", "")
+
+
+def test_reading_or_cancelling_needs_a_key(api_key: str, survey: Survey) -> None:
+    request_id = scheduled(api_key, survey)
+    assert api().get(f"{URL}/{request_id}").status_code == 401
+    assert api().post(f"{URL}/{request_id}/cancel").status_code == 401
+    assert status_of(request_id) == ("pending", "")

@@ -157,6 +157,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "outreach-send-due": {"task": "outreach.tasks.send_due", "schedule": 60.0},
+    # Webhook attempts that are due: retries, and first tries the broker missed.
+    "webhooks-deliver-due": {
+        "task": "integrations.tasks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Fans out one rollup refresh per organization; a tick that waits in the
     # queue longer than a minute is dropped, the next one does the same work.
     "rollups-incremental": {
@@ -290,6 +296,24 @@ WIDGET_TRUSTED_PROXIES = env.int("WIDGET_TRUSTED_PROXIES", default=0)
 # Tenants choose these URLs: private, loopback and link-local targets are
 # refused unless an operator opts in (a receiver on the same private network).
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
+
+# --- Webhooks -------------------------------------------------------------
+# Seconds to wait after each failed attempt; one attempt more than entries.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env.list(
+        "WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000"]
+    )
+]
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# A subscription is disabled after this many deliveries given up in a row, or
+# when every attempt has failed for this many hours.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# An attempt still 'sending' after this long was left by a stopped worker.
+WEBHOOK_STUCK_MINUTES = env.int("WEBHOOK_STUCK_MINUTES", default=5)
+
+# --- Chat alerts (Slack, Teams) ---------------------------------------------
 # Chat alerts wait this long after an answer, so the comment that usually
 # follows the score is in the message.
 ALERTS_DELAY_SECONDS = env.int("ALERTS_DELAY_SECONDS", default=60)
