@@ -3,6 +3,7 @@
 Every message goes over real HTTP to a chat on 127.0.0.1.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import OperationalError
 from django.http import QueryDict
+from django.test import Client
 from django.utils import timezone
 
 from alerts import services, tasks
@@ -261,6 +263,32 @@ def test_a_destination_hears_nothing_of_another_organization(
         give(commits, theirs, 0)
         assert deliveries() == []
     assert chat.received == []
+
+
+def test_an_answer_captured_through_the_api_alerts_once_when_it_turns_detractor(
+    chat: Receiver, commits: Any, survey: Survey, api_key: str, in_org: Organization
+) -> None:
+    destination(chat)
+    api = Client(headers={"Authorization": f"Bearer {api_key}"})
+    person = {"external_id": "crm-7", "email": "cy@example.com", "name": "Cy"}
+
+    def capture(score: int) -> Any:
+        body = {
+            "survey": survey.public_key,
+            "score": score,
+            "client_id": "t-1",
+            "respondent": person,
+        }
+        return api.post("/api/v1/responses", json.dumps(body), content_type="application/json")
+
+    assert commits(lambda: capture(8)).status_code == 201
+    assert chat.received == []
+    assert commits(lambda: capture(3)).status_code in (200, 201)
+    assert commits(lambda: capture(3)).status_code in (200, 201)
+    [message] = chat.received
+    assert message["blocks"][0]["text"]["text"] == "Detractor · 3/10 · Product NPS"
+    fields = [f["text"] for f in message["blocks"][2]["fields"]]
+    assert fields == ["*Name*\nCy", "*Email*\ncy@example.com", "*User id*\ncrm-7", "*Channel*\nAPI"]
 
 
 # --- retries and failures ----------------------------------------------------------------
