@@ -18,6 +18,8 @@ from tenants.context import tenant_context
 from tenants.models import Organization, Role
 from tenants.services import api_key_create, organization_create
 
+from .alert_receiver import chat  # noqa: F401  (a fixture)
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from alerts.models import Destination
 from integrations.models import Delivery, Webhook
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
@@ -58,6 +59,9 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         delivery = Delivery.objects.create(
             organization=org, webhook=webhook, event_type="webhook.test", message_id="m", payload={}
         )
+        destination = Destination.objects.create(
+            organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -69,6 +73,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "note_id": note.pk,
         "webhook_id": webhook.pk,
         "delivery_id": delivery.pk,
+        "destination_id": destination.pk,
     }
 
 

@@ -8,6 +8,7 @@ must then provide SECRET_KEY.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -168,6 +169,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rollups.tasks.refresh_all",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Weekly chat digests that are due, and alerts a lost message left unsent.
+    "alerts-hourly": {
+        "task": "alerts.tasks.hourly",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
     },
 }
 # Rollups re-read writes this many seconds older than their watermark: the
@@ -351,3 +358,8 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 # An attempt still 'sending' after this long was left by a stopped worker.
 WEBHOOK_STUCK_MINUTES = env.int("WEBHOOK_STUCK_MINUTES", default=5)
+
+# --- Chat alerts (Slack, Teams) ---------------------------------------------
+# Chat alerts wait this long after an answer, so the comment that usually
+# follows the score is in the message.
+ALERTS_DELAY_SECONDS = env.int("ALERTS_DELAY_SECONDS", default=60)
