@@ -8,7 +8,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -18,24 +17,13 @@ from rest_framework.views import APIView
 
 from surveys.models import Survey
 from tenants.api import TenantViewSetMixin
+from tenants.api_docs import ErrorSerializer
 from tenants.context import current_organization
 
 from . import selectors, services
 from .models import Delivery, DeliveryAttempt, Event, Webhook
 
-ERROR = inline_serializer(
-    "WebhookError",
-    fields={
-        "error": inline_serializer(
-            "WebhookErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.DictField(),
-            },
-        )
-    },
-)
+ERROR = ErrorSerializer  # the API's one error shape
 ERRORS: dict[int, Any] = {
     401: OpenApiResponse(ERROR, description="No API key, or an unknown or revoked one."),
     429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After."),

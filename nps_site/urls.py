@@ -33,7 +33,8 @@ api_v1 = [
     path("metrics", MetricsView.as_view(), name="api_metrics"),
     path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
-    path("unsubscribes/<str:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
+    # `path`: an address may have a slash before its @.
+    path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
     path("bounces", BounceList.as_view(), name="api_bounces"),
     path("survey_requests/<int:pk>", SurveyRequestDetail.as_view(), name="api_survey_request"),
     path(

@@ -16,6 +16,7 @@ bodies are documented as JSON.
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
@@ -145,6 +146,13 @@ class ApiSchema(AutoSchema):
         inherited = {get_doc(TenantViewSetMixin), get_doc(TenantModelViewSet)}
         return "" if description in inherited else description
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        if isinstance(field, serializers.URLField | serializers.EmailField) and _may_be_blank(
+            field
+        ):
+            schema.pop("format", None)  # "" means "none", and is no URI or address
+
     def map_parsers(self) -> list[Any]:
         # Documented as JSON only: form encodings cannot carry the nested
         # objects (traits, properties) most bodies have.
@@ -156,6 +164,11 @@ class ApiSchema(AutoSchema):
         if operation is None or not self._uses_api_keys():
             return operation
         responses = operation["responses"]
+        for code, response in responses.items():
+            # An error declared with a description only still has the one error body.
+            bare = "$ref" not in response and not response.get("content")
+            if code.startswith(("4", "5")) and bare:
+                response["content"] = {"application/json": {"schema": self._error_schema()}}
         for status in self._shared_errors(operation):
             responses.setdefault(str(status), self._error_response(status))
         if "$ref" not in responses.get("429", {"$ref": ""}):
@@ -190,9 +203,26 @@ class ApiSchema(AutoSchema):
     def _is_paginated(self) -> bool:
         return self._is_list_view() and self._get_paginator() is not None
 
+    def _error_schema(self) -> dict[str, str]:
+        ref: dict[str, str] = self.resolve_serializer(ErrorSerializer, "response").ref
+        return ref
+
     def _error_response(self, status: int) -> dict[str, Any]:
-        self.resolve_serializer(ErrorSerializer, "response")  # registers the component
+        self._error_schema()  # registers the component the shared response points to
         return {"$ref": RESPONSE_REF + _ERRORS[status][0]}
+
+
+def _may_be_blank(field: serializers.Field[Any, Any, Any, Any]) -> bool:
+    if getattr(field, "allow_blank", False):
+        return True
+    # Read-only model fields lose `allow_blank`: ask the model.
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
 
 
 def only_public_api(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
