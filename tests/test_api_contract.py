@@ -33,7 +33,7 @@ from tenants.services import api_key_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Bounded and repeatable: the same cases on every run, a few seconds per operation.
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 8
 SEED = 20240606
 
 
