@@ -30,6 +30,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/surveys/", include("surveys.urls")),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include("outreach.urls")),
+    path("o/<slug:org_slug>/", include("importer.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
