@@ -10,6 +10,7 @@ reported at its first line.
 """
 
 import csv
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -181,22 +182,25 @@ def _row(line: int, cells: list[str], columns: Columns, now: datetime) -> Row | 
             _("%(cells)d columns, but the header has %(width)d.")
             % {"cells": len(cells), "width": columns.width},
         )
-
-    def cell(name: str) -> str:
-        index = columns.fields.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
+    # One extra empty cell at the end stands for every absent field.
+    cells = [*cells, *[""] * (columns.width - len(cells) + 1)]
+    get = columns.fields.get
+    absent = columns.width
     try:
+        comment = cells[get("comment", absent)].strip()
+        _limit(comment, MAX_COMMENT_LENGTH, "comment")
+        tags = cells[get("tags", absent)].strip()
+        notes = cells[get("notes", absent)]
         return Row(
             line=line,
-            response_id=cell("response_id"),
-            score=_score(cell("score")),
-            comment=_limited(cell("comment"), MAX_COMMENT_LENGTH, _("The comment")),
-            email=_email(cell("email")),
-            name=cell("name")[:MAX_NAME_LENGTH],
-            created_at=_created_at(cell("created_at"), now),
-            tags=normalize_tags(cell("tags")),
-            notes=_notes(cell("notes")),
+            response_id=cells[get("response_id", absent)].strip(),
+            score=_score(cells[get("score", absent)].strip()),
+            comment=comment,
+            email=_email(cells[get("email", absent)].strip()),
+            name=cells[get("name", absent)].strip()[:MAX_NAME_LENGTH],
+            created_at=_created_at(cells[get("created_at", absent)].strip(), now),
+            tags=normalize_tags(tags) if tags else [],
+            notes=_notes(notes) if notes else [],
             properties=_properties(cells, columns),
         )
     except ValidationError as exc:
@@ -216,15 +220,21 @@ def _score(value: str) -> int:
 def _email(value: str) -> str:
     if not value:
         return ""
-    try:
-        if len(value) > MAX_EMAIL_LENGTH:
-            raise ValidationError("too long")
-        validate_email(value)
-    except ValidationError:
+    if not _valid_email(value):
         raise ValidationError(
             _("“%(value)s” is not a valid email address.") % {"value": value[:80]}
-        ) from None
+        )
     return value.lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def _valid_email(value: str) -> bool:
+    # Cached: an export holds the same people many times.
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return len(value) <= MAX_EMAIL_LENGTH
 
 
 def parse_time(value: str) -> datetime | None:
@@ -254,25 +264,27 @@ def _created_at(value: str, now: datetime) -> datetime:
 def _notes(value: str) -> list[str]:
     notes = [line.strip() for line in value.splitlines() if line.strip()]
     for note in notes:
-        _limited(note, MAX_NOTE_LENGTH, _("A note"))
+        _limit(note, MAX_NOTE_LENGTH, "note")
     return notes
 
 
 def _properties(cells: list[str], columns: Columns) -> dict[str, str]:
     found: dict[str, str] = {}
     for index, title in columns.properties:
-        value = cells[index].strip() if index < len(cells) else ""
+        value = cells[index].strip()
         if value:
-            found[title] = _limited(value, MAX_PROPERTY_LENGTH, title)
+            _limit(value, MAX_PROPERTY_LENGTH, title)
+            found[title] = value
     return found
 
 
-def _limited(value: str, limit: int, what: str) -> str:
+def _limit(value: str, limit: int, what: str) -> None:
     if len(value) > limit:
+        labels = {"comment": _("The comment"), "note": _("A note")}
         raise ValidationError(
-            _("%(what)s is longer than %(max)d characters.") % {"what": what, "max": limit}
+            _("%(what)s is longer than %(max)d characters.")
+            % {"what": labels.get(what, f"“{what}”"), "max": limit}
         )
-    return value
 
 
 def _digest(text: str) -> str:

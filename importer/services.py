@@ -4,7 +4,8 @@ Two passes over the same bytes. The first reads every record and collects the
 errors by line; a file with any error imports nothing. The second streams the
 records in batches of `BATCH_ROWS`, each written in one short transaction with
 a handful of queries (respondents looked up and created in bulk, responses
-inserted with ON CONFLICT DO NOTHING, notes in bulk), so memory stays bounded
+inserted with ON CONFLICT DO NOTHING, notes in bulk; on PostgreSQL a COPY into a
+temporary table and set-based statements, see bulk.py), so memory stays bounded
 and progress is visible to other connections while it runs.
 
 Idempotent: every row carries a deterministic client id ("delighted:<Response
@@ -27,7 +28,7 @@ from rollups.services import rollups_refresh
 from surveys.models import Survey
 from tenants.models import Organization
 
-from . import delighted
+from . import bulk, delighted
 from .delighted import LineError, Row
 from .models import ImportJob, ImportStatus
 
@@ -112,27 +113,35 @@ def _batches(items: Iterable[Row | LineError]) -> Iterator[list[Row]]:
 
 def _write_batch(survey: Survey, rows: list[Row]) -> int:
     """Inserts the rows not yet present; the number inserted."""
-    organization = survey.organization
     with transaction.atomic():
         # Imports of one organization take turns batch by batch, so two running
         # at once never both create the same respondent or add the same notes.
-        list(Organization.objects.select_for_update().filter(pk=organization.pk).values("pk"))
-        wanted: dict[str, Row] = {}
-        for row in rows:
-            wanted.setdefault(row.client_id, row)
-        present = set(
-            Response.objects.filter(client_id__in=list(wanted)).values_list("client_id", flat=True)
+        list(
+            Organization.objects.select_for_update().filter(pk=survey.organization_id).values("pk")
         )
-        fresh = [row for client_id, row in wanted.items() if client_id not in present]
-        if not fresh:
-            return 0
-        people = _respondents(organization, fresh)
-        Response.objects.bulk_create(
-            [_response(survey, row, people.get(row.email)) for row in fresh],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
-        _add_notes(organization, [row for row in fresh if row.notes])
+        if bulk.supported():
+            return bulk.write_batch(survey, rows)
+        return _write_batch_orm(survey, rows)
+
+
+def _write_batch_orm(survey: Survey, rows: list[Row]) -> int:
+    organization = survey.organization
+    wanted: dict[str, Row] = {}
+    for row in rows:
+        wanted.setdefault(row.client_id, row)
+    present = set(
+        Response.objects.filter(client_id__in=list(wanted)).values_list("client_id", flat=True)
+    )
+    fresh = [row for client_id, row in wanted.items() if client_id not in present]
+    if not fresh:
+        return 0
+    people = _respondents(organization, fresh)
+    Response.objects.bulk_create(
+        [_response(survey, row, people.get(row.email)) for row in fresh],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    _add_notes(organization, [row for row in fresh if row.notes])
     return len(fresh)
 
 
@@ -160,7 +169,7 @@ def _respondents(organization: Organization, rows: list[Row]) -> dict[str, Respo
         if row.email:
             seen = first_seen.get(row.email)
             first_seen[row.email] = row.created_at if seen is None else min(seen, row.created_at)
-            names[row.email] = row.name or names.get(row.email, "")
+            names[row.email] = max(names.get(row.email, ""), row.name)
     if not first_seen:
         return {}
     known: dict[str, Respondent] = {}
