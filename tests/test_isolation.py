@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from importer.models import ImportJob
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
@@ -53,6 +54,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, survey=survey, respondent=respondent, score=3, comment="Slow"
         )
         note = Note.objects.create(organization=org, response=response, author=owner, body="Called")
+        import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -62,6 +64,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "respondent_id": respondent.pk,
         "response_id": response.pk,
         "note_id": note.pk,
+        "import_id": import_job.pk,
     }
 
 
