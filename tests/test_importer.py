@@ -4,7 +4,6 @@ import io
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import ManagementUtility, call_command
