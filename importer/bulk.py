@@ -26,7 +26,11 @@ STAGE = "importer_rows"
 
 
 def supported() -> bool:
-    return connection.vendor == "postgresql"
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return not is_psycopg3  # COPY is spelled copy_expert in psycopg2
 
 
 def write_batch(survey: Survey, rows: list[Row]) -> int:
