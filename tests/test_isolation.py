@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from alerts.models import Destination
+from importer.models import ImportJob
 from integrations.models import Delivery, Webhook
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
@@ -62,6 +63,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         destination = Destination.objects.create(
             organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
         )
+        import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -74,6 +76,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "webhook_id": webhook.pk,
         "delivery_id": delivery.pk,
         "destination_id": destination.pk,
+        "import_id": import_job.pk,
     }
 
 

@@ -182,6 +182,9 @@ CELERY_BEAT_SCHEDULE = {
 # skew between machines. Dashboards ignore rollups when ROLLUPS_ENABLED=0.
 ROLLUPS_ENABLED = env.bool("ROLLUPS_ENABLED", default=True)
 ROLLUPS_OVERLAP_SECONDS = env.int("ROLLUPS_OVERLAP_SECONDS", default=300)
+# The largest Delighted export the back office accepts (stored in the database
+# until imported); the import_delighted command has no limit.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
