@@ -49,7 +49,7 @@ def _params(query: QueryDict, own: frozenset[str]) -> QueryDict:
     if ("from" in params or "to" in params) and "range" not in params:
         params["range"] = "custom"
     survey = params.get("survey", "")
-    if survey and not survey.isdigit():
+    if survey and not survey.isdecimal():
         # A public key names the survey as well as its id does.
         found = Survey.objects.filter(public_key=survey).values_list("pk", flat=True).first()
         if found is not None:

@@ -199,7 +199,7 @@ class PersonReference(serializers.Field):  # type: ignore[type-arg]
 
 
 def _respondent(reference: str) -> Respondent:
-    if reference.isdigit():
+    if reference.isdecimal() and len(reference) < 19:
         found = Respondent.objects.filter(pk=int(reference)).first()
     else:
         found = Respondent.objects.filter(email__iexact=reference).order_by("pk").first()
@@ -222,7 +222,7 @@ class ResponseInput(serializers.Serializer[Any]):
         person = attrs.get("person")
         if not person and not attrs.get("person_email"):
             raise Invalid("person", "Give the person's id, or person_email.")
-        if person and not person.isdigit():
+        if person and not person.isdecimal():
             try:
                 validate_email(person)
             except DjangoValidationError as error:
@@ -279,7 +279,7 @@ class SurveyResponses(DelightedView):
         survey = _survey(request, body) or selectors.survey_default()
         reference = data.get("person") or data["person_email"]
         # A new address becomes a person, as in Delighted; an unknown id is an error.
-        known = reference.isdigit() or Respondent.objects.filter(email__iexact=reference).exists()
+        known = reference.isdecimal() or Respondent.objects.filter(email__iexact=reference).exists()
         response = services.survey_response_create(
             survey=survey,
             respondent=_respondent(reference) if known else None,

@@ -26,7 +26,7 @@ def survey_named(*, reference: str) -> Survey:
     """A survey of the organization by public key or id; another organization's
     answers exactly like a missing one."""
     found = Survey.objects.filter(public_key=reference).first()
-    if found is None and reference.isdigit():
+    if found is None and reference.isdecimal() and len(reference) < 19:
         found = Survey.objects.filter(pk=int(reference)).first()
     if found is None:
         raise Http404
@@ -36,7 +36,7 @@ def survey_named(*, reference: str) -> Survey:
 def people_matching(*, reference: str) -> QuerySet[Respondent]:
     """`123`, `email:ada@example.com` or `phone_number:+15551234567` (a bare
     address works too): every Respondent it names."""
-    if reference.isdigit():
+    if reference.isdecimal() and len(reference) < 19:
         return Respondent.objects.filter(pk=int(reference))
     kind, sep, value = reference.partition(":")
     if not sep:
@@ -130,7 +130,7 @@ def with_details(responses: QuerySet[Response]) -> QuerySet[Response]:
 
 
 def response_by_id(*, response_id: str) -> Response:
-    if not response_id.isdigit():
+    if not response_id.isdecimal() or len(response_id) >= 19:
         raise Http404
     found = with_details(Response.objects.filter(pk=int(response_id))).first()
     if found is None:

@@ -79,7 +79,7 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise BadRequest(_("The page cursor is not valid."))
     return int(raw)
 

@@ -204,7 +204,7 @@ def _survey(reference: str | None) -> Survey | None:
         return None
     # Scoped by the key's organization: another tenant's survey is not found.
     found = Survey.objects.filter(public_key=reference).first()
-    if found is None and reference.isdigit():
+    if found is None and reference.isdecimal() and len(reference) < 19:
         found = Survey.objects.filter(pk=int(reference)).first()
     if found is None:
         raise exceptions.ValidationError(

@@ -72,7 +72,7 @@ def _survey(reference: str) -> Survey:
     # Scoped by the key's organization: another tenant's survey is simply not found.
     surveys = Survey.objects.select_related("organization")
     found = surveys.filter(public_key=reference).first()
-    if found is None and reference.isdigit():
+    if found is None and reference.isdecimal() and len(reference) < 19:
         found = surveys.filter(pk=int(reference)).first()
     if found is None:
         raise exceptions.NotFound("No survey of your organization has this key or id.")

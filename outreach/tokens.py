@@ -43,7 +43,7 @@ def score_link_read(*, token: str) -> ScoreLink:
     except signing.BadSignature as error:
         raise InvalidLink from error
     request_id, _, score = value.partition(".")
-    if not request_id.isdigit() or not score.isdigit() or int(score) > 10:
+    if not request_id.isdecimal() or not score.isdecimal() or int(score) > 10:
         raise InvalidLink
     return ScoreLink(request_id=int(request_id), score=int(score))
 
@@ -57,6 +57,6 @@ def unsubscribe_link_read(*, token: str) -> int:
         value = signing.Signer(salt=_UNSUBSCRIBE_SALT).unsign(token)
     except signing.BadSignature as error:
         raise InvalidLink from error
-    if not value.isdigit():
+    if not value.isdecimal():
         raise InvalidLink
     return int(value)

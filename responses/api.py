@@ -80,7 +80,7 @@ def parse_instant(raw: Any, *, zone: ZoneInfo) -> datetime:
     if not isinstance(raw, str):
         raise ValueError
     text = raw.strip()
-    if text.replace(".", "", 1).isdigit():
+    if text.replace(".", "", 1).isdecimal():
         return datetime.fromtimestamp(float(text), tz=UTC)
     moment = parse_datetime(text)
     if moment is None:
@@ -287,7 +287,7 @@ class ResponseCreateSerializer(StrictSerializer):
         # Scoped by the key's organization: another tenant's survey is simply unknown.
         surveys = Survey.objects.select_related("organization")
         found = surveys.filter(public_key=value).first()
-        if found is None and value.isdigit() and len(value) < 19:
+        if found is None and value.isdecimal() and len(value) < 19:
             found = surveys.filter(pk=int(value)).first()
         if found is None:
             raise serializers.ValidationError("No survey of your organization has this key or id.")
@@ -320,7 +320,7 @@ class ResponseUpdateSerializer(StrictSerializer):
         if value is None:
             return None
         members = Membership.objects.filter(organization=current_organization())
-        if value.isdigit() and len(value) < 19:
+        if value.isdecimal() and len(value) < 19:
             member = members.filter(user_id=int(value)).first()
         else:
             member = members.filter(user__email__iexact=value).first()
@@ -540,7 +540,7 @@ DATED = ("range", "from", "to")
 def _filter_params(params: QueryDict) -> QueryDict:
     """The back office names surveys by id; the API also takes the public key."""
     survey = params.get("survey", "")
-    if not survey or survey.isdigit():
+    if not survey or survey.isdecimal():
         return params
     found = Survey.objects.filter(public_key=survey).values_list("pk", flat=True).first()
     copied = params.copy()
@@ -563,7 +563,7 @@ def _respondent_param(params: QueryDict, errors: dict[str, list[str]]) -> int | 
     raw = params.get("respondent", "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         errors["respondent"] = ["Give a respondent id."]
         return None
     return int(raw)

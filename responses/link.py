@@ -216,7 +216,7 @@ def link_qr_png(request: HttpRequest, public_key: str) -> HttpResponse:
 
 def _png_scale(request: HttpRequest) -> int:
     raw = request.GET.get("scale", "")
-    return min(int(raw), 40) if raw.isdigit() and int(raw) > 0 else 8
+    return min(int(raw), 40) if raw.isdecimal() and int(raw) > 0 else 8
 
 
 def _image(buffer: io.BytesIO, content_type: str) -> HttpResponse:

@@ -227,7 +227,7 @@ class SurveyObjectMixin(TenantViewSetMixin, generics.GenericAPIView):  # type: i
         reference = str(self.kwargs["survey"])
         surveys = self.get_queryset()
         found = surveys.filter(public_key=reference).first()
-        if found is None and reference.isdigit():
+        if found is None and reference.isdecimal() and len(reference) < 19:
             found = surveys.filter(pk=int(reference)).first()
         if found is None:
             raise exceptions.NotFound("No survey of your organization has this id or key.")

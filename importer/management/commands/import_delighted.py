@@ -64,7 +64,7 @@ class Command(BaseCommand):
 
 def _survey(key: str) -> Survey:
     where = Q(public_key=key)
-    if key.isdigit():
+    if key.isdecimal():
         where |= Q(pk=int(key))
     survey = Survey.objects.filter(where).first()
     if survey is None:
