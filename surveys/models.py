@@ -15,7 +15,9 @@ from .presets import LANGUAGE_NAMES
 
 def new_public_key() -> str:
     # 128 random bits: unguessable, so a key cannot be enumerated to find surveys.
-    return secrets.token_urlsafe(16)
+    key = secrets.token_urlsafe(16)
+    # A leading "-" would read as an option on a command line (`--survey KEY`).
+    return "k" + key[1:] if key.startswith("-") else key
 
 
 class SurveyKind(models.TextChoices):

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from surveys.models import Survey
+from surveys.models import Survey, new_public_key
 from surveys.presets import LANGUAGES, REQUIRED_KEYS, preset_texts
 from surveys.selectors import origin_allowed, survey_by_public_key, widget_texts
 from surveys.services import survey_create, survey_pause, survey_resume, survey_update
@@ -473,3 +473,9 @@ def test_it_creates_a_survey_from_the_admin(staff_client: Client, org: Organizat
     with tenant_context(org):
         survey = Survey.objects.get(name="Admin-made")
     assert (survey.accent_color, survey.allowed_origins) == ("#abcdef", ["https://app.example.com"])
+
+
+def test_a_public_key_never_starts_with_a_dash_so_it_works_as_a_command_line_argument() -> None:
+    keys = [new_public_key() for _ in range(3000)]
+    assert not any(key.startswith("-") for key in keys)
+    assert len(set(keys)) == len(keys) and all(len(key) == 22 for key in keys)
