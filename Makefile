@@ -27,6 +27,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	# Security linting: no finding of high severity may land.
+	$(BIN)/bandit --quiet --recursive . --exclude ./.venv,./tests,./bench,./static --severity-level high
 
 fmt: install
 	$(BIN)/ruff check --fix .
