@@ -1,5 +1,6 @@
 """Rate limits per API key: one noisy integration cannot starve the others."""
 
+import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -10,6 +11,9 @@ from .models import ApiKey
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
+
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -23,6 +27,14 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str:
         return str(settings.API_RATE_LIMIT)
+
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            # Fails open: with the cache down, writes must still be accepted.
+            logger.exception("API rate limit cache unavailable")
+            return True
 
     def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         if not isinstance(request.auth, ApiKey):
