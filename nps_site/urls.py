@@ -99,3 +99,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "nps_site.outage.server_error_or_unavailable"
