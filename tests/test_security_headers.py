@@ -2,6 +2,7 @@
 survey link page framed only by its survey's origins, and production settings
 that pass `manage.py check --deploy`."""
 
+import json
 import os
 import re
 import subprocess
@@ -52,6 +53,21 @@ def test_an_api_answer_carries_the_site_policy(api_key: str) -> None:
     response = Client(headers={"Authorization": f"Bearer {api_key}"}).get("/api/v1/organization")
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == SITE_POLICY
+
+
+@pytest.mark.django_db
+def test_the_widget_keeps_its_cross_origin_headers(survey: Survey) -> None:
+    origin = "https://app.example.com"
+    script = Client().get("/widget.js")
+    config = Client().post(
+        f"/w/{survey.public_key}/config",
+        json.dumps({"language": "en", "anonymous_id": "a" * 32}),
+        content_type="text/plain",
+        HTTP_ORIGIN=origin,
+    )
+    assert script.status_code == 200 and config.status_code == 200
+    assert config["Access-Control-Allow-Origin"] == origin
+    assert config["Content-Security-Policy"] == SITE_POLICY
 
 
 @pytest.mark.django_db
