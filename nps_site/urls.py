@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from dashboards.api import MetricsTrendView, MetricsView
 from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
@@ -22,6 +26,16 @@ from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
 
 from .health import healthz
+from .security import csp
+
+# Swagger UI and Redoc write their styles into the page as they run: these two
+# pages alone allow inline styles. Their scripts still come from this site only
+# (the split Swagger view serves its start-up script as a file, not inline).
+docs_policy = csp(
+    style_src=["'self'", "'unsafe-inline'"],
+    worker_src=["'self'", "blob:"],
+    font_src=["'self'", "data:"],
+)
 
 api_v1 = [
     path("organization", OrganizationView.as_view(), name="api_organization"),
@@ -91,10 +105,16 @@ urlpatterns = [
     re_path(r"^api/v1/", api_not_found),  # after every endpoint: a JSON 404
     path("delighted/v1/", include("delighted_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path(
+        "api/docs/",
+        docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="api_schema", template_name="api/redoc.html"),
+        docs_policy(
+            SpectacularRedocView.as_view(url_name="api_schema", template_name="api/redoc.html")
+        ),
         name="api_redoc",
     ),
     path("admin/", admin.site.urls),

@@ -3,10 +3,12 @@ needed, the widget's flow (score, optional comment, thanks) for links in
 emails, chats, print and kiosks."""
 
 import contextlib
+import functools
 import io
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from nps_site.security import csp_replace
 from surveys.models import Survey
 from surveys.selectors import survey_by_public_key, widget_texts
 from tenants.context import tenant_context
@@ -34,6 +37,25 @@ LINK_CHANNELS = {Channel.LINK, Channel.EMAIL}
 MAX_PROPERTIES = 20
 _PROPERTY_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _SCORE = re.compile(r"\d{1,2}")
+
+
+def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The page may be framed by the survey's allowed origins, and only by them.
+
+    X-Frame-Options cannot name a list of origins, so it is left off here and
+    the policy's frame-ancestors says who may frame the page.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, public_key: str) -> HttpResponse:
+        response = view(request, public_key)
+        survey = survey_by_public_key(public_key=public_key)
+        if survey is not None:
+            response.xframe_options_exempt = True  # type: ignore[attr-defined]
+            csp_replace(response, frame_ancestors=survey.allowed_origins or ["'none'"])
+        return response
+
+    return wrapped
 
 
 def _survey(public_key: str) -> Survey:
@@ -76,6 +98,7 @@ def _channel(value: Any) -> str:
 
 
 @csrf_exempt  # an open, anonymous form: there is no session to ride on
+@embeddable
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)
@@ -151,6 +174,7 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
 
 
 @csrf_exempt
+@embeddable
 @require_http_methods(["POST"])
 def link_comment(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)
@@ -183,6 +207,7 @@ def _save_comment(survey: Survey, client_id: str, text: str) -> None:
         services.comment_record(survey=survey, respondent=None, client_id=client_id, comment=text)
 
 
+@embeddable
 @require_GET
 def link_thanks(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)

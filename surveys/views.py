@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from nps_site.security import csp_extend, origin_of
 from tenants.decorators import require_role
 from tenants.models import Role, role_at_least
 
@@ -102,7 +103,9 @@ def _edit_page(
         "preview": preview_context(survey=survey),
         "can_edit": _can_edit(request),
     }
-    return render(request, "surveys/edit.html", context, status=status)
+    response = render(request, "surveys/edit.html", context, status=status)
+    # The preview shows the logo from wherever it is hosted, live as its address is typed.
+    return csp_extend(response, img_src=["https:", *origin_of(survey.logo_url)])
 
 
 @require_POST
