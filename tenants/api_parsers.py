@@ -9,6 +9,7 @@ as a 500 well after validation. Refusing them while parsing makes them a clear
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -83,15 +84,39 @@ API_PREFIXES = ("/api/", "/delighted/")
 
 class RefuseNulInApiUrlMiddleware:
     """A NUL in an API URL's path or query string answers 422 before any view
-    looks it up in the database, in the shape of the API it was sent to."""
+    looks it up in the database, in the shape of the API it was sent to; a body
+    over `DATA_UPLOAD_MAX_MEMORY_SIZE` answers 413 in that shape too (Django
+    would answer its HTML 400 page)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIXES) and _url_has_nul(request):
+        if not request.path.startswith(API_PREFIXES):
+            return self.get_response(request)
+        if _url_has_nul(request):
             return _nul_refused(request)
+        if _too_large(request):
+            return _error(request, 413, "too_large", TOO_LARGE)
         return self.get_response(request)
+
+
+TOO_LARGE = "The request body is too large."
+
+
+def _too_large(request: HttpRequest) -> bool:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return limit is not None and length > limit
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/delighted/"):
+        return JsonResponse({"status": status, "message": message}, status=status)
+    return JsonResponse({"error": {"code": code, "message": message, "details": {}}}, status=status)
 
 
 def _url_has_nul(request: HttpRequest) -> bool:

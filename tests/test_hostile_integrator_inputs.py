@@ -312,6 +312,28 @@ def test_bodies_that_are_not_a_valid_object_are_refused(
     assert_refused(response, before)
 
 
+@pytest.mark.parametrize(("kind", "name", "method", "path", "valid"), ENDPOINTS, ids=IDS)
+def test_a_body_over_the_upload_limit_gets_413_in_the_apis_shape(
+    kind: str,
+    name: str,
+    method: str,
+    path: Any,
+    valid: Any,
+    api_key: str,
+    survey: Survey,
+    answered: Response,
+) -> None:
+    body = {**valid(survey), "comment": "x" * 10 * MB}
+    before = counts()
+    response = send(auth(kind, api_key), method, path(survey, answered), body, "application/json")
+    assert response.status_code == 413
+    assert counts() == before
+    if kind == "api":
+        assert response.json()["error"]["code"] == "too_large"
+    else:
+        assert response.json()["status"] == 413
+
+
 SCORES = [-1, 11, 7.5, "", None, 10**100, -(10**100), 1e308, [9], {"v": 9}, True, "NaN"]
 
 
