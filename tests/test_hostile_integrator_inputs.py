@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from importer.models import ImportJob, ImportStatus
@@ -665,3 +667,22 @@ def test_a_nul_in_a_filter_never_crashes_a_read(
     headers = bearer(api_key) if path.startswith("/api") else basic_header(api_key)
     response = Client(headers=headers).get(path)
     assert response.status_code < 500, response.content[:300]
+
+
+@pytest.mark.parametrize("case", BAD_CSV)
+def test_the_import_command_refuses_a_hostile_csv_and_imports_nothing(
+    case: str, org: Organization, survey: Survey, tmp_path: Any
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(BAD_CSV[case])
+    before = counts()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command(
+            "import_delighted",
+            str(path),
+            org=org.slug,
+            survey=survey.public_key,
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    assert counts() == before
