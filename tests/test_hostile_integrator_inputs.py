@@ -686,3 +686,25 @@ def test_the_import_command_refuses_a_hostile_csv_and_imports_nothing(
             stderr=io.StringIO(),
         )
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/responses", {"score": 9}),
+        ("/api/v1/survey_requests", {"email": "o@example.com"}),
+        ("/api/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["response.created"]}),
+        ("/delighted/v1/survey_responses.json", {"person_email": "o@example.com", "score": 9}),
+        ("/delighted/v1/people.json", {"email": "o@example.com"}),
+    ],
+)
+def test_another_organizations_key_cannot_name_our_survey(
+    path: str, body: dict[str, Any], other_api_key: str, survey: Survey
+) -> None:
+    headers = bearer(other_api_key) if path.startswith("/api") else basic_header(other_api_key)
+    before = counts()
+    response = send(
+        headers, "post", path, {**body, "survey": survey.public_key}, "application/json"
+    )
+    assert_refused(response, before)
+    assert response.status_code in (404, 422)
