@@ -18,7 +18,6 @@ from django.http import Http404, QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -27,6 +26,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenants.api_auth import ApiKeyPrincipal
+from tenants.api_parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from tenants.api_throttle import ApiKeyRateThrottle
 from tenants.context import activate
 from tenants.models import ApiKey
@@ -136,9 +136,9 @@ class DelightedView(APIView):
     ]
     renderer_classes: ClassVar[list[type[JSONRenderer]]] = [JSONRenderer]  # type: ignore[misc]
     parser_classes: ClassVar[list[Any]] = [  # type: ignore[misc]
-        JSONParser,
-        FormParser,
-        MultiPartParser,
+        SafeJSONParser,
+        SafeFormParser,
+        SafeMultiPartParser,
     ]
 
     def get_exception_handler(self) -> Any:

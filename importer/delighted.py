@@ -53,6 +53,8 @@ REQUIRED = ("score", "created_at")
 REQUIRED_LABELS = {"score": "Score", "created_at": "Created At"}
 
 NOT_UTF8 = gettext_lazy("The text is not valid UTF-8.")
+# The database cannot store NUL in text; a CSV export never holds one.
+HAS_NUL = gettext_lazy("The text contains a NUL character.")
 
 _UNIX = re.compile(r"\d{9,11}(\.\d+)?")
 _SCORE = re.compile(r"\d{1,2}")
@@ -153,6 +155,8 @@ def _first_record(reader: Any) -> tuple[list[str] | None, LineError | None]:
 def _columns(header: list[str]) -> Columns | LineError:
     if len(header) > MAX_COLUMNS:
         return LineError(1, _("At most %(max)d columns per file.") % {"max": MAX_COLUMNS})
+    if any("\x00" in title for title in header):
+        return LineError(1, str(HAS_NUL))
     fields: dict[str, int] = {}
     properties: list[tuple[int, str]] = []
     for index, title in enumerate(header):
@@ -182,6 +186,8 @@ def _row(line: int, cells: list[str], columns: Columns, now: datetime) -> Row | 
             _("%(cells)d columns, but the header has %(width)d.")
             % {"cells": len(cells), "width": columns.width},
         )
+    if any("\x00" in cell for cell in cells):
+        return LineError(line, str(HAS_NUL))
     # One extra empty cell at the end stands for every absent field.
     cells = [*cells, *[""] * (columns.width - len(cells) + 1)]
     get = columns.fields.get

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.language.InterfaceLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "tenants.api_parsers.RefuseNulInApiUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's saved language beats Accept-Language.
@@ -251,6 +252,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "tenants.api_parsers.SafeJSONParser",
+        "tenants.api_parsers.SafeFormParser",
+        "tenants.api_parsers.SafeMultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "tenants.api_docs.ApiSchema",
     "EXCEPTION_HANDLER": "tenants.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tenants.api_throttle.ApiKeyRateThrottle"],
