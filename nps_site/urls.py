@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -22,8 +21,8 @@ from responses import api as responses_api
 from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
 from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
-from tenants.forms import EmailAuthenticationForm
 from tenants.urls import account_urlpatterns, org_urlpatterns
+from tenants.views import ThrottledLoginView
 
 from .health import healthz
 from .security import csp
@@ -86,7 +85,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
+        ThrottledLoginView.as_view(),
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

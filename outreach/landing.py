@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from responses import selectors as response_selectors
+from responses.payloads import refuse_unstorable_form
 from responses.scoring import category
 from responses.services import AnswerConflict
 from surveys.selectors import widget_texts
@@ -53,6 +54,7 @@ def _read_score_link(request: HttpRequest, token: str) -> tuple[Any, HttpRespons
 
 @csrf_exempt  # anonymous: the signed token, not a session, authorizes the answer
 @require_http_methods(["GET", "POST"])
+@refuse_unstorable_form
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     found, error = _read_score_link(request, token)
     if error is not None:
@@ -82,6 +84,7 @@ def _comment_page(
 
 @csrf_exempt
 @require_POST
+@refuse_unstorable_form
 def landing_comment(request: HttpRequest, token: str) -> HttpResponse:
     found, error = _read_score_link(request, token)
     if error is not None:
@@ -101,6 +104,7 @@ def landing_comment(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # mail providers post List-Unsubscribe=One-Click with no session (RFC 8058)
 @require_http_methods(["GET", "POST"])
+@refuse_unstorable_form
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         request_id = tokens.unsubscribe_link_read(token=token)

@@ -40,10 +40,11 @@ def score_link_read(*, token: str) -> ScoreLink:
         value = signing.TimestampSigner(salt=_SCORE_SALT).unsign(token, max_age=max_age)
     except signing.SignatureExpired as error:
         raise ExpiredLink from error
-    except signing.BadSignature as error:
+    except (signing.BadSignature, ValueError) as error:
+        # ValueError: a value signed with this salt but no timestamp.
         raise InvalidLink from error
     request_id, _, score = value.partition(".")
-    if not request_id.isdecimal() or not score.isdecimal() or int(score) > 10:
+    if not _row_id(request_id) or not score.isdecimal() or int(score) > 10:
         raise InvalidLink
     return ScoreLink(request_id=int(request_id), score=int(score))
 
@@ -57,6 +58,11 @@ def unsubscribe_link_read(*, token: str) -> int:
         value = signing.Signer(salt=_UNSUBSCRIBE_SALT).unsign(token)
     except signing.BadSignature as error:
         raise InvalidLink from error
-    if not value.isdecimal():
+    if not _row_id(value):
         raise InvalidLink
     return int(value)
+
+
+def _row_id(value: str) -> bool:
+    # ASCII digits that fit a bigint primary key: anything else is no row of ours.
+    return value.isascii() and value.isdecimal() and len(value) <= 18

@@ -81,7 +81,8 @@ def _check_size(request: HttpRequest) -> None:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        declared = 0
+        # Django itself would crash reading such a body: refuse it here.
+        raise WidgetError(400, "bad_content_length", "Content-Length is not a number.") from None
     if declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
         raise WidgetError(
             413, "body_too_large", f"The body must be at most {MAX_BODY_BYTES} bytes."

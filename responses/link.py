@@ -36,7 +36,7 @@ RESERVED = {"score", "ref", "lang", "channel"}
 LINK_CHANNELS = {Channel.LINK, Channel.EMAIL}
 MAX_PROPERTIES = 20
 _PROPERTY_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-_SCORE = re.compile(r"\d{1,2}")
+_SCORE = re.compile(r"[0-9]{1,2}")  # not \d: it matches any script's digits
 
 
 def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -88,7 +88,7 @@ def link_properties(query: Any) -> dict[str, str]:
     for key, value in query.items():
         if key in RESERVED - {"ref"} or not _PROPERTY_KEY.fullmatch(key):
             continue
-        if len(properties) < MAX_PROPERTIES:
+        if len(properties) < MAX_PROPERTIES and payloads.storable(str(value)):
             properties[key] = str(value)[:200]
     return properties
 
@@ -100,6 +100,7 @@ def _channel(value: Any) -> str:
 @csrf_exempt  # an open, anonymous form: there is no session to ride on
 @embeddable
 @require_http_methods(["GET", "POST"])
+@payloads.refuse_unstorable_form
 def link_page(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)
     with tenant_context(survey.organization):
@@ -157,7 +158,7 @@ def _client_id(value: str) -> str:
 def _properties(raw: str) -> dict[str, str]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return {}
     return link_properties(data) if isinstance(data, dict) else {}
 
@@ -176,6 +177,7 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
 @csrf_exempt
 @embeddable
 @require_http_methods(["POST"])
+@payloads.refuse_unstorable_form
 def link_comment(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)
     throttled = _throttled(request)

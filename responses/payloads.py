@@ -1,12 +1,16 @@
 """Strict reading of what browsers send: every bad value is refused with a
 message saying what is expected, before anything is written."""
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 from .errors import WidgetError, invalid
 from .services import Identity
@@ -19,11 +23,64 @@ _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 def json_object(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack, e.g. [[[[…]]]].
         raise WidgetError(400, "malformed_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise WidgetError(400, "malformed_json", "The body must be a JSON object.")
+    if not json_storable(data):
+        raise WidgetError(
+            400, "invalid_text", "Text must not contain NUL characters or unpaired surrogates."
+        )
     return data
+
+
+def storable(text: str) -> bool:
+    """Postgres text and jsonb refuse NUL and text that is not valid UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate such as "\ud800"
+        return False
+    return True
+
+
+def json_storable(value: Any) -> bool:
+    # Iterative: parsed JSON may still be nested several hundred levels deep.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and not storable(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def refuse_unstorable_form(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """A plain 400 for a form, query or URL holding text the database cannot store."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        values: list[str] = [str(arg) for arg in (*args, *kwargs.values())]
+        for data in (request.GET, request.POST):
+            for key, items in data.lists():
+                values.append(key)
+                values.extend(item for item in items if isinstance(item, str))
+        if not all(storable(value) for value in values):
+            return HttpResponseBadRequest(
+                _("The form contains characters that cannot be stored."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def score(value: Any) -> int:

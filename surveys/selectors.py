@@ -22,8 +22,8 @@ def survey_by_public_key(*, public_key: str) -> Survey | None:
     The widget's endpoints learn the organization from this key, so this is the
     one read that cannot be scoped beforehand.
     """
-    if not public_key or len(public_key) > MAX_PUBLIC_KEY:
-        return None
+    if not public_key or len(public_key) > MAX_PUBLIC_KEY or "\x00" in public_key:
+        return None  # NUL: Postgres cannot even compare such a string
     return (
         Survey.objects.unscoped()
         .select_related("organization")

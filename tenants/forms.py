@@ -5,6 +5,12 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .login_throttle import (
+    client_ip,
+    login_failure_record,
+    login_locked_out,
+    login_success_record,
+)
 from .models import Role
 
 
@@ -13,8 +19,33 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True})
     )
 
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _(
+            "Too many failed attempts. Wait a few minutes and try again, or reset your password."
+        ),
+    }
+
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.cleaned_data.get("username") or "")
+        ip = client_ip(self.request) if self.request is not None else ""
+        # Checked before the password: a locked account must not confirm a guess.
+        if login_locked_out(email=email, ip=ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failure_record(email=email, ip=ip)
+            raise
+        login_success_record(email=email)
+        return cleaned
+
+    @property
+    def throttled(self) -> bool:
+        return any(error.code == "throttled" for error in self.non_field_errors().as_data())
 
 
 class SignupForm(forms.Form):

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .decorators import require_role
-from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm, SignupForm
+from .forms import (
+    ApiKeyForm,
+    EmailAuthenticationForm,
+    InvitationForm,
+    OrganizationForm,
+    RoleForm,
+    SignupForm,
+)
 from .language import saved_language
 from .models import ApiKey, Invitation, Membership, Role
 
@@ -340,3 +348,16 @@ def _set_language_cookie(response: HttpResponse, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """The login page; answers 429 while too many attempts have failed."""
+
+    authentication_form = EmailAuthenticationForm
+
+    def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+        return response

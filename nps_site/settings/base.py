@@ -211,6 +211,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Failed logins before further attempts are refused, per email and per client
+# IP, within LOGIN_LOCKOUT_SECONDS of the first failure.
+LOGIN_MAX_FAILURES_PER_EMAIL = env.int("LOGIN_MAX_FAILURES_PER_EMAIL", default=5)
+LOGIN_MAX_FAILURES_PER_IP = env.int("LOGIN_MAX_FAILURES_PER_IP", default=30)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
