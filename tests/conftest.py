@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from tenants.context import tenant_context
@@ -64,6 +65,22 @@ def make_user(email: str) -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters() -> None:
+    """Each test starts with empty rate-limit and login-failure counters, whatever
+    ran before it (the widget's per-IP budget is shared by every test client)."""
+    backend: Any = cache
+    if not hasattr(backend, "_cache") or not hasattr(backend._cache, "get_client"):
+        cache.clear()  # local memory
+        return
+    # Redis: only our cache's keys. The Celery broker shares the database, and
+    # flushing its routing keys would make later publishes vanish.
+    client = backend._cache.get_client(None, write=True)
+    keys = list(client.scan_iter(match=backend.make_key("*")))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
