@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from surveys.models import Survey
 from tenants.api import TenantViewSetMixin
-from tenants.api_docs import ErrorSerializer
+from tenants.api_docs import ErrorSerializer, page_example
 from tenants.context import current_organization
 
 from . import selectors, services
@@ -235,7 +235,7 @@ class WebhookList(TenantViewSetMixin, generics.ListAPIView):  # type: ignore[typ
         examples=[
             OpenApiExample(
                 "A page of webhooks",
-                value={"count": 1, "next": None, "previous": None, "results": [WEBHOOK_EXAMPLE]},
+                value=page_example(WEBHOOK_EXAMPLE),
                 response_only=True,
             )
         ],
@@ -350,7 +350,7 @@ class DeliveryList(TenantViewSetMixin, generics.ListAPIView):  # type: ignore[ty
         examples=[
             OpenApiExample(
                 "A page of deliveries",
-                value={"count": 1, "next": None, "previous": None, "results": [DELIVERY_EXAMPLE]},
+                value=page_example(DELIVERY_EXAMPLE),
                 response_only=True,
             )
         ],

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from surveys.models import Survey
 from surveys.presets import LANGUAGE_NAMES
 from tenants.api import TenantViewSetMixin
-from tenants.api_docs import EXAMPLE_SURVEY_KEY, error_responses
+from tenants.api_docs import EXAMPLE_SURVEY_KEY, error_responses, page_example
 from tenants.context import current_organization
 
 from . import selectors, services
@@ -287,12 +287,7 @@ class UnsubscribeList(SuppressionList):
         examples=[
             OpenApiExample(
                 "A page",
-                value={
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [UNSUBSCRIBE_EXAMPLE],
-                },
+                value=page_example(UNSUBSCRIBE_EXAMPLE),
                 response_only=True,
             )
         ],
@@ -361,12 +356,7 @@ class BounceList(SuppressionList):
         examples=[
             OpenApiExample(
                 "A page",
-                value={
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [{**UNSUBSCRIBE_EXAMPLE, "reason": "bounced"}],
-                },
+                value=page_example({**UNSUBSCRIBE_EXAMPLE, "reason": "bounced"}),
                 response_only=True,
             )
         ],

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenants.api import TenantViewSetMixin
-from tenants.api_docs import error_responses
+from tenants.api_docs import error_responses, page_example
 from tenants.context import current_organization
 
 from . import install, selectors, services, validation
@@ -250,7 +250,7 @@ class SurveyList(SurveyObjectMixin, generics.ListAPIView):  # type: ignore[type-
         examples=[
             OpenApiExample(
                 "A page of surveys",
-                value={"count": 1, "next": None, "previous": None, "results": [SURVEY_EXAMPLE]},
+                value=page_example(SURVEY_EXAMPLE),
                 response_only=True,
             )
         ],

@@ -109,6 +109,11 @@ class ErrorSerializer(serializers.Serializer[Any]):
     error = ErrorBodySerializer()
 
 
+def page_example(row: dict[str, Any]) -> dict[str, Any]:
+    """A one-row page of a page-numbered list, for response examples."""
+    return {"count": 1, "next": None, "previous": None, "results": [row]}
+
+
 def _example_body(status: int, code: str | None = None) -> dict[str, Any]:
     _, _, default_code, message, details = _ERRORS[status]
     return {"error": {"code": code or default_code, "message": message, "details": details}}
