@@ -38,5 +38,16 @@ fmt: install
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --lang en --file docs/openapi.yaml
 
+# The benchmark suite (docs/BENCHMARKS.md): PostgreSQL and Redis on 127.0.0.1,
+# wrk and Chromium installed when missing; about 20 minutes on two cores. It
+# writes bench/results/latest.json and the table of docs/BENCHMARKS.md.
+bench: install
+	@for pkg in wrk chromium; do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq $$missing || (apt-get update -qq && apt-get install -y -qq $$missing); \
+	fi
+	$(BIN)/python -m bench.run --docs
+
 clean:
 	rm -rf $(VENV) .run db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -46,8 +46,9 @@ def wrk(
     seconds: float,
     connections: int = 32,
     threads: int = 2,
-    warmup: float = 2.0,
+    warmup: float | None = None,
 ) -> Run:
+    warmup = min(2.0, seconds) if warmup is None else warmup
     if warmup > 0:
         _wrk(url, script, args or [], warmup, connections, threads)
     return _wrk(url, script, args or [], seconds, connections, threads)

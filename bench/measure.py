@@ -53,6 +53,7 @@ def everything(
     tenants: int,
     seconds: float,
     soak_seconds: float,
+    browser_loads: int,
     work: Path,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
@@ -93,7 +94,7 @@ def everything(
         _step("CSV export")
         figures["export"] = export(server, context, scale)
         _step("widget in Chromium")
-        figures["widget_browser"] = widget_browser(server.url, context)
+        figures["widget_browser"] = widget_browser(server.url, context, browser_loads)
         _step(f"memory under {soak_seconds:.0f} s of load")
         figures["memory"] = soak(server, context, soak_seconds)
     _step("rollups: incremental")
@@ -101,7 +102,7 @@ def everything(
     _step("Delighted import")
     figures["import"] = delighted_import(data, work, scale)
     figures["widget_size"] = widget_size()
-    results["targets"] = report.targets(figures)
+    results["targets"] = report.targets(figures, big_responses=data.big.responses)
     return results
 
 
@@ -348,7 +349,7 @@ def widget_size() -> dict[str, Any]:
     }
 
 
-def widget_browser(url: str, context: Context, loads: int = 7) -> dict[str, Any]:
+def widget_browser(url: str, context: Context, loads: int) -> dict[str, Any]:
     big = context.data.big
     with browser.host_page(app=url, key=big.public_key) as page_url:
         survey = Survey.objects.unscoped().get(pk=big.survey_id)

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             tenants=options.tenants,
             seconds=options.seconds,
             soak_seconds=options.soak_seconds,
+            browser_loads=options.browser_loads,
             work=Path(tempfile.mkdtemp(prefix="nps-bench-")),
         )
     finally:
@@ -87,6 +88,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--soak-seconds", type=float, default=float(env("BENCH_SOAK_SECONDS", "300"))
     )
+    parser.add_argument("--browser-loads", type=int, default=int(env("BENCH_BROWSER_LOADS", "10")))
     parser.add_argument("--database-url", default=env("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--redis-url", default=env("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--output", default=env("BENCH_OUTPUT", "bench/results/latest.json"))
