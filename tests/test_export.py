@@ -141,6 +141,24 @@ def test_it_respects_the_filters(
     assert [row["comment"] for row in rows] == ["March promoter"]
 
 
+def test_it_keeps_each_note_on_its_own_answer_when_filtered_rows_interleave(
+    owner_client: Client, org: Organization, survey: Survey, owner: Any
+) -> None:
+    other = survey_create(organization=org, kind="customer", name="Other NPS")
+    with tenant_context(org):
+        for i in range(4):
+            for target in (survey, other):
+                response = make_response(target, 5, at(12, minute=i), comment=target.name)
+                Note.objects.create(
+                    organization=org, response=response, author=owner, body=f"{target.name} {i}"
+                )
+    rows = read(owner_client.get(export_url(query=f"{MARCH}&survey={survey.pk}")))
+    assert [row["comment"] for row in rows] == ["Product NPS"] * 4
+    assert [row["notes"].split(": ")[1] for row in rows] == [
+        f"Product NPS {i}" for i in (3, 2, 1, 0)
+    ]
+
+
 def test_it_exports_the_inbox_as_shown(
     owner_client: Client, org: Organization, survey: Survey, answered: Response
 ) -> None:
