@@ -175,11 +175,6 @@ def _rows(cursor: Any, tenant: Tenant, *, end: datetime) -> None:
     people = max(1, tenant.responses // RESPONSES_PER_PERSON)
     start = end - timedelta(days=DAYS)
     cursor.execute(*_respondents_sql(tenant, people, first_seen=start - timedelta(days=30)))
-    cursor.execute(
-        f"SELECT min(id), max(id), count(*) FROM {_table(Respondent)}"  # noqa: S608
-        " WHERE organization_id = %s",
-        [tenant.organization_id],
-    )
     first, last, count = cursor.fetchone()
     # Generated rows refer to people by offset: their ids must be one run.
     assert count == people and last - first + 1 == people, "respondent ids are not contiguous"
@@ -203,6 +198,7 @@ def _respondents_sql(tenant: Tenant, people: int, *, first_seen: datetime) -> tu
     columns, defaults, params = _others(Respondent, named)
     # Half the people are named by the host app (user id, email), half anonymous.
     sql = f"""
+        WITH people AS (
         INSERT INTO {_table(Respondent)} (organization_id, external_id, anonymous_id, email,
             phone_number, name, profile_url, traits, first_seen_at{columns})
         SELECT %s,
@@ -216,6 +212,9 @@ def _respondents_sql(tenant: Tenant, people: int, *, first_seen: datetime) -> tu
             %s{defaults}
         FROM generate_series(1, %s) AS g
         ORDER BY g
+        RETURNING id
+        )
+        SELECT min(id), max(id), count(*) FROM people
     """  # noqa: S608 (identifiers and placeholders only)
     return sql, [tenant.organization_id, PLANS, first_seen, *params, people]
 

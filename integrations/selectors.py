@@ -16,8 +16,17 @@ def subscribers(*, organization_id: int, event_type: str, survey_id: int | None)
     so it names the organization itself; the event filter runs in Python to
     stay the same on every database.
     """
-    active = Webhook.objects.unscoped().filter(organization_id=organization_id, is_active=True)
-    return [hook for hook in active if hook.wants(event_type=event_type, survey_id=survey_id)]
+    return wanting(
+        active_webhooks(organization_id=organization_id), event_type=event_type, survey_id=survey_id
+    )
+
+
+def active_webhooks(*, organization_id: int) -> list[Webhook]:
+    return list(Webhook.objects.unscoped().filter(organization_id=organization_id, is_active=True))
+
+
+def wanting(hooks: list[Webhook], *, event_type: str, survey_id: int | None) -> list[Webhook]:
+    return [hook for hook in hooks if hook.wants(event_type=event_type, survey_id=survey_id)]
 
 
 def deliveries_of_webhook(*, webhook: Webhook, status: str = "") -> QuerySet[Delivery]:

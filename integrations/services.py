@@ -162,6 +162,9 @@ def _email_owners(*, webhook: Webhook, reason: str) -> None:
 
 def response_event_committed(*, organization_id: int, event_type: str, response_id: int) -> None:
     """After an answer's transaction commits: its current state, to each subscriber."""
+    active = selectors.active_webhooks(organization_id=organization_id)
+    if not active:
+        return  # most organizations: one indexed look-up per answer, nothing else
     response = (
         Response.objects.unscoped()
         .select_related("survey", "respondent")
@@ -170,9 +173,7 @@ def response_event_committed(*, organization_id: int, event_type: str, response_
     )
     if response is None:  # deleted since: its own event says so
         return
-    hooks = selectors.subscribers(
-        organization_id=organization_id, event_type=event_type, survey_id=response.survey_id
-    )
+    hooks = selectors.wanting(active, event_type=event_type, survey_id=response.survey_id)
     if hooks:
         _deliver_event(hooks, event_type, payloads.response_data(response))
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from surveys.models import Survey
-from surveys.selectors import origin_allowed, survey_by_public_key
+from surveys.selectors import origin_allowed, widget_survey
 from tenants.context import tenant_context
 
 from . import payloads, ratelimit
@@ -54,7 +54,7 @@ def _admit(request: HttpRequest, public_key: str) -> tuple[Survey, str]:
         raise WidgetError(405, "method_not_allowed", "Use POST.")
     _check_size(request)
     _throttle("ip", ratelimit.client_ip(request), "WIDGET_RATE_LIMIT_PER_IP")
-    survey = survey_by_public_key(public_key=public_key)
+    survey = widget_survey(public_key=public_key)
     if survey is None:
         raise WidgetError(404, "unknown_survey", "No survey has this key.")
     origin = request.headers.get("Origin", "")

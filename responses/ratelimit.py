@@ -8,7 +8,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,7 @@ def retry_after(*, scope: str, ident: str, limit: int, window: int) -> int | Non
     bucket = int(now // window)
     key = f"rl:{scope}:{ident}:{bucket}"
     try:
-        count = 1 if cache.add(key, 1, timeout=window + 5) else cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
+        count = _hit(key, timeout=window + 5)
     except Exception:
         # A cache outage must not take answers down with it: fail open, loudly.
         logger.exception("rate limit cache unavailable")
@@ -42,6 +40,25 @@ def retry_after(*, scope: str, ident: str, limit: int, window: int) -> int | Non
     if count <= limit:
         return None
     return max(1, int((bucket + 1) * window - now))
+
+
+def _hit(key: str, *, timeout: int) -> int:
+    """The counter after this hit. On Redis one round trip: the key is created
+    with its expiry if missing, then incremented (every request counts, so
+    this is on the path of each widget call)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    try:
+        return 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
+    except ValueError:  # the key expired between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -32,6 +32,11 @@ def respondent_identify(*, organization: Organization, identity: Identity) -> Re
     names one browser, and is adopted by the user id that first comes with it
     so what that browser did before signing in still counts.
     """
+    # Nearly every call names someone already known, with nothing new to
+    # store: one indexed read then, and no transaction.
+    known = _known_by(identity)
+    if known is not None and not _profile_changes(known, identity):
+        return known
     with transaction.atomic():
         if identity.user_id:
             respondent = _identified(organization, identity)
@@ -60,7 +65,13 @@ def _identified(organization: Organization, identity: Identity) -> Respondent:
     return respondent
 
 
-def _update_profile(respondent: Respondent, identity: Identity) -> None:
+def _known_by(identity: Identity) -> Respondent | None:
+    if identity.user_id:
+        return Respondent.objects.filter(external_id=identity.user_id).first()
+    return Respondent.objects.filter(anonymous_id=identity.anonymous_id).first()
+
+
+def _profile_changes(respondent: Respondent, identity: Identity) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if identity.email and identity.email != respondent.email:
         changes["email"] = identity.email
@@ -69,6 +80,11 @@ def _update_profile(respondent: Respondent, identity: Identity) -> None:
     traits = {**respondent.traits, **identity.traits}
     if traits != respondent.traits:
         changes["traits"] = traits
+    return changes
+
+
+def _update_profile(respondent: Respondent, identity: Identity) -> None:
+    changes = _profile_changes(respondent, identity)
     if changes:
         for name, value in changes.items():
             setattr(respondent, name, value)

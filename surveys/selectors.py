@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
@@ -30,6 +32,46 @@ def survey_by_public_key(*, public_key: str) -> Survey | None:
         .filter(public_key=public_key)
         .first()
     )
+
+
+# The widget's survey lookups, per worker process: public key → (expiry, survey).
+_WIDGET_SURVEYS: dict[str, tuple[float, Survey]] = {}
+_WIDGET_SURVEYS_MAX = 10_000
+
+
+def widget_survey(*, public_key: str) -> Survey | None:
+    """`survey_by_public_key`, remembered for WIDGET_SURVEY_CACHE_SECONDS by this
+    process: every widget request starts with this lookup, and a survey (with
+    its organization) changes rarely.
+
+    Saving or deleting a survey or an organization forgets what this process
+    remembered at once (surveys.signals); other processes see the change when
+    their entry expires, a few seconds later. Unknown keys are not remembered,
+    so requests with random keys cannot fill the memory.
+    """
+    seconds = settings.WIDGET_SURVEY_CACHE_SECONDS
+    if seconds <= 0:
+        return survey_by_public_key(public_key=public_key)
+    now = time.monotonic()
+    known = _WIDGET_SURVEYS.get(public_key)
+    if known is not None and known[0] > now:
+        return known[1]
+    survey = survey_by_public_key(public_key=public_key)
+    if survey is not None:
+        if len(_WIDGET_SURVEYS) >= _WIDGET_SURVEYS_MAX:
+            _WIDGET_SURVEYS.clear()
+        _WIDGET_SURVEYS[public_key] = (now + seconds, survey)
+    else:
+        _WIDGET_SURVEYS.pop(public_key, None)
+    return survey
+
+
+def widget_surveys_forget(*, public_key: str | None = None) -> None:
+    """Forgets one survey, or every one (None)."""
+    if public_key is None:
+        _WIDGET_SURVEYS.clear()
+    else:
+        _WIDGET_SURVEYS.pop(public_key, None)
 
 
 def surveys_of_organization() -> QuerySet[Survey]:

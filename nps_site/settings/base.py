@@ -364,6 +364,9 @@ def _rate(name: str, default: str) -> tuple[int, int]:
 
 WIDGET_RATE_LIMIT_PER_IP = _rate("WIDGET_RATE_LIMIT_PER_IP", "300/60")
 WIDGET_RATE_LIMIT_PER_SURVEY = _rate("WIDGET_RATE_LIMIT_PER_SURVEY", "20000/60")
+# Seconds each web process remembers a survey looked up by its public key (the
+# first step of every widget request); a change made elsewhere shows within that.
+WIDGET_SURVEY_CACHE_SECONDS = env.float("WIDGET_SURVEY_CACHE_SECONDS", default=5.0)
 # How many reverse proxies append to X-Forwarded-For in front of the app.
 WIDGET_TRUSTED_PROXIES = env.int("WIDGET_TRUSTED_PROXIES", default=0)
 

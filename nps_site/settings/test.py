@@ -41,5 +41,8 @@ if USES_REDIS:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests change surveys behind the ORM's back (QuerySet.update) and expect the
+# next request to see it; tests/test_widget_cache.py turns the cache on.
+WIDGET_SURVEY_CACHE_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
