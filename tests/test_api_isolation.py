@@ -16,13 +16,18 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+from django.db.models import F
 from django.test import Client
 from django.urls import URLPattern
 from drf_spectacular.generators import SchemaGenerator
 
+from integrations.models import Delivery, Webhook
 from outreach.models import Suppression, SurveyRequest
-from responses.models import Note, Respondent, Response
+from responses.models import Channel, Note, Respondent, Response
+from responses.services import answer_record
 from surveys.models import Survey
+from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, TenantModel
 
@@ -47,19 +52,31 @@ OUR_MARKERS = (
     "93.184.215.14",
     "Example Inc",
     "Product NPS",
+    "owner@example.com",
+    "member@example.com",
+    "ann.unsubscribed@example.com",
 )
-# A body aimed at our rows, for every write an outsider tries.
-HOSTILE_BODY = {
+# What a write aimed at our rows sends, field by field; each operation gets the
+# fields its request body in the schema takes.
+HOSTILE_VALUES = {
     "name": "x",
+    "kind": "customer",
     "score": 10,
     "comment": "taken over",
     "body": "taken over",
+    "description": "taken over",
     "email": "ann@example.com",
     "external_id": "u1",
+    "traits": {"plan": "taken"},
+    "properties": {"plan": "taken"},
     "url": "https://93.184.215.14/other",
     "events": ["response.created"],
     "follow_up_status": "resolved",
+    "tags": ["taken"],
     "is_active": False,
+    # Ours: a write may name them, and must then be refused or stay in its own org.
+    "respondent": {"external_id": "u1", "email": "ann@example.com"},
+    "assignee": "owner@example.com",
 }
 # Query parameters of the schema that name an object, and which of ours they get.
 QUERY_NAMING_OURS = {
@@ -140,16 +157,29 @@ def api_path(route: str, objects: dict[str, Any]) -> str:
     return fill(route, values)
 
 
-def hostile_body(objects: dict[str, Any]) -> dict[str, Any]:
-    """Also names our survey and our respondent, for writes that take them."""
-    respondent = {"external_id": "u1", "email": "ann@example.com"}
-    return {**HOSTILE_BODY, "survey": objects["survey"], "respondent": respondent}
+def request_fields(route: str, method: str) -> set[str]:
+    operation = schema()["paths"][schema_path(route)][method]
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return set()
+    name = content["schema"]["$ref"].rsplit("/", 1)[-1]
+    return set(schema()["components"]["schemas"][name].get("properties", {}))
+
+
+def hostile_bodies(route: str, method: str, objects: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's own fields, so a write gets past validation to the rows;
+    one body names our survey (and our respondent, owner, address), one does not."""
+    fields = request_fields(route, method)
+    body = {name: value for name, value in HOSTILE_VALUES.items() if name in fields}
+    if "survey" not in fields:
+        return [body]
+    return [{**body, "survey": objects["survey"]}, body]
 
 
 def call(client: Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     if method == "get":
         return client.get(path)
-    data = json.dumps(body if body is not None else HOSTILE_BODY)
+    data = json.dumps(body if body is not None else {})
     return getattr(client, method)(path, data, content_type="application/json")
 
 
@@ -209,20 +239,104 @@ def our_objects(org: Organization, survey: Survey, org_objects: dict[str, Any]) 
     }
 
 
+@pytest.fixture
+def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
+    """The other organization's own rows: its lists are not empty, and its
+    writes on them may name ours in their bodies."""
+    theirs = survey_create(organization=other_org, kind="customer", name="Theirs")
+    with tenant_context(other_org):
+        them = Respondent.objects.create(
+            organization=other_org,
+            external_id="t1",
+            email="theo@other.test",
+            name="Theo Other",
+            phone_number="+15557654321",
+        )
+        response, _ = answer_record(
+            survey=theirs,
+            respondent=them,
+            client_id="theirs-1",
+            score=10,
+            comment="Their comment",
+            channel=Channel.API,
+        )
+        note = Note.objects.create(
+            organization=other_org, response=response, author=outsider, body="Their note"
+        )
+        # A private address: a test delivery is refused at once, never sent out.
+        webhook = Webhook.objects.create(
+            organization=other_org, url="https://10.0.0.15/h", events=[]
+        )
+        delivery = Delivery.objects.create(
+            organization=other_org,
+            webhook=webhook,
+            event_type="webhook.test",
+            message_id="t",
+            payload={},
+        )
+        request = SurveyRequest.objects.create(
+            organization=other_org,
+            survey=theirs,
+            respondent=them,
+            email="theo@other.test",
+            scheduled_at=theirs.created_at,
+        )
+        for email, reason in (("theo@other.test", "unsubscribed"), ("bob@other.test", "bounced")):
+            Suppression.objects.create(organization=other_org, email=email, reason=reason)
+    return {
+        "survey": theirs.public_key,
+        "survey_id": theirs.pk,
+        "respondent_id": them.pk,
+        "response_id": response.pk,
+        "note_id": note.pk,
+        "webhook_id": webhook.pk,
+        "delivery_id": delivery.pk,
+        "request_id": request.pk,
+        "email": "theo@other.test",
+        "external_id": "t1",
+        "phone_number": "+15557654321",
+    }
+
+
+def tenant_models() -> list[Any]:
+    return [model for model in apps.get_models() if issubclass(model, TenantModel)]
+
+
 def our_rows(org: Organization) -> dict[str, list[dict[str, Any]]]:
     """Every row of every tenant table of `org`, column by column, with the
     organization itself and its memberships."""
     with tenant_context(org):
         rows = {
             model._meta.label: list(model.objects.order_by("pk").values())
-            for model in apps.get_models()
-            if issubclass(model, TenantModel)
+            for model in tenant_models()
         }
     rows["tenants.Organization"] = list(Organization.objects.filter(pk=org.pk).values())
     rows["tenants.Membership"] = list(
         Membership.objects.filter(organization=org).order_by("pk").values()
     )
     return rows
+
+
+def cross_tenant_links() -> list[str]:
+    """Rows that point at a row of another organization, or name a user who is
+    no member of theirs (in these tests nobody ever leaves an organization)."""
+    found = []
+    for model in tenant_models():
+        for field in model._meta.get_fields():
+            if not (field.concrete and field.many_to_one) or field.name == "organization":
+                continue
+            if issubclass(field.related_model, TenantModel):
+                same = {f"{field.name}__organization": F("organization")}
+            elif field.related_model._meta.label == settings.AUTH_USER_MODEL:
+                same = {f"{field.name}__memberships__organization": F("organization")}
+            else:
+                continue
+            rows = model.objects.unscoped().filter(**{f"{field.name}__isnull": False})
+            found += [
+                f"{model._meta.label}.{field.name}: {pk}"
+                for pk in rows.exclude(**same).values_list("pk", flat=True)
+            ]
+    return found
 
 
 # --- The sources agree ----------------------------------------------------------------
@@ -241,7 +355,9 @@ def test_every_api_route_is_in_the_schema() -> None:
 
 def test_every_schema_operation_is_served_by_a_route_this_test_calls() -> None:
     routes = route_of_path()
-    unserved = sorted(f"{m.upper()} {path}" for path, m in schema_operations() if path not in routes)
+    unserved = sorted(
+        f"{m.upper()} {path}" for path, m in schema_operations() if path not in routes
+    )
     assert not unserved, f"schema operations no /api/v1/ route serves: {unserved}"
 
 
@@ -286,10 +402,10 @@ def test_another_organizations_key_gets_404_on_our_objects(
     route: str, method: str, org: Organization, our_objects: dict[str, Any], other_api_key: str
 ) -> None:
     before = our_rows(org)
-    body = hostile_body(our_objects)
-    answer = call(key_client(other_api_key), method, api_path(route, our_objects), body)
-    assert answer.status_code == 404, answer.content
-    assert not leaked(answer, sent=body)
+    for body in hostile_bodies(route, method, our_objects):
+        answer = call(key_client(other_api_key), method, api_path(route, our_objects), body)
+        assert answer.status_code == 404, answer.content
+        assert not leaked(answer, sent=body if method != "get" else None)
     assert our_rows(org) == before
 
 
@@ -336,8 +452,30 @@ def test_another_organizations_key_writes_nothing_of_ours(
     """Writes that name no object in their path (new rows, the organization)
     still name our survey, respondent and address in their body."""
     before = our_rows(org)
-    body = hostile_body(our_objects)
-    answer = call(key_client(other_api_key), method, api_path(route, our_objects), body)
-    assert answer.status_code < 500, answer.content
-    assert not leaked(answer, sent=body)
+    for body in hostile_bodies(route, method, our_objects):
+        answer = call(key_client(other_api_key), method, api_path(route, our_objects), body)
+        assert answer.status_code < 500, answer.content
+        assert not leaked(answer, sent=body)
     assert our_rows(org) == before
+    assert not cross_tenant_links()
+
+
+@pytest.mark.parametrize(("route", "method"), api_operations(with_params=True, methods=WRITES))
+def test_writes_on_its_own_objects_cannot_reach_or_link_to_ours(
+    route: str,
+    method: str,
+    org: Organization,
+    our_objects: dict[str, Any],
+    their_objects: dict[str, Any],
+    other_api_key: str,
+) -> None:
+    """Another organization changing its own rows, with our survey, respondent
+    and owner in the body: ours stay as they were, and none of its rows ends up
+    pointing at ours."""
+    before = our_rows(org)
+    for body in hostile_bodies(route, method, our_objects):
+        answer = call(key_client(other_api_key), method, api_path(route, their_objects), body)
+        assert answer.status_code < 500, answer.content
+        assert not leaked(answer, sent=body)
+    assert our_rows(org) == before
+    assert not cross_tenant_links()
