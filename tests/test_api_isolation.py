@@ -167,8 +167,9 @@ def request_fields(route: str, method: str) -> set[str]:
 
 
 def hostile_bodies(route: str, method: str, objects: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operation's own fields, so a write gets past validation to the rows;
-    one body names our survey (and our respondent, owner, address), one does not."""
+    """The operation's own fields, so a write gets past validation to the rows.
+    One that takes a survey is sent twice: naming ours, and naming none, so the
+    rest of the body (our respondent, owner, address) reaches past that check."""
     fields = request_fields(route, method)
     body = {name: value for name, value in HOSTILE_VALUES.items() if name in fields}
     if "survey" not in fields:
