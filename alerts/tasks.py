@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from responses.models import Response
-from tenants.context import current_organization, tenant_task
+from tenants.context import all_tenants, current_organization, tenant_task
 
 from . import selectors, services
 from .models import Delivery, DeliveryStatus, Destination
@@ -86,10 +86,11 @@ def sweep(*, since: str, until: str) -> int:
 def hourly(now: str | None = None) -> int:
     """Every hour (CELERY_BEAT_SCHEDULE): due digests, missed alerts, stuck tries."""
     moment = datetime.fromisoformat(now) if now else timezone.now()
-    queued = _queue_digests(moment)
-    _queue_sweeps(moment)
-    _queue_stuck(moment)
-    Delivery.objects.unscoped().filter(finished_at__lt=moment - LOG_KEPT).delete()
+    with all_tenants():
+        queued = _queue_digests(moment)
+        _queue_sweeps(moment)
+        _queue_stuck(moment)
+        Delivery.objects.unscoped().filter(finished_at__lt=moment - LOG_KEPT).delete()
     return queued
 
 

@@ -21,7 +21,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from outreach.models import Suppression
 from responses.models import Response
 from surveys.models import Survey
-from tenants.context import tenant_context
+from tenants.context import all_tenants, tenant_context
 from tenants.models import Membership, Organization, Role
 
 from . import outbound, payloads, selectors
@@ -269,13 +269,14 @@ def deliveries_send_due(
     """
     now = now or timezone.now()
     deadline = time.monotonic() + budget_seconds
-    deliveries_recover_stuck(now=now)
-    due = list(
-        Delivery.objects.unscoped()
-        .filter(status__in=WAITING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", "organization_id")[:limit]
-    )
+    with all_tenants():
+        deliveries_recover_stuck(now=now)
+        due = list(
+            Delivery.objects.unscoped()
+            .filter(status__in=WAITING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "organization_id")[:limit]
+        )
     organizations = Organization.objects.in_bulk({org_id for _, org_id in due})
     made = 0
     for delivery_id, org_id in due:

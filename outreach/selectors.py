@@ -6,6 +6,7 @@ from django.db.models import Max, Q, QuerySet
 
 from responses.models import PromptEvent, Respondent, Response
 from surveys.models import Survey
+from tenants.context import all_tenants
 
 from .models import Suppression, SurveyRequest
 
@@ -16,12 +17,13 @@ def request_for_link(*, request_id: int) -> SurveyRequest | None:
     The link carries no organization, so this read cannot be scoped beforehand;
     the signature already proved the id was ours to give out.
     """
-    return (
-        SurveyRequest.objects.unscoped()
-        .select_related("survey__organization", "respondent")
-        .filter(pk=request_id)
-        .first()
-    )
+    with all_tenants():
+        return (
+            SurveyRequest.objects.unscoped()
+            .select_related("survey__organization", "respondent")
+            .filter(pk=request_id)
+            .first()
+        )
 
 
 def requests_of_survey(*, survey: Survey, status: str = "") -> QuerySet[SurveyRequest]:

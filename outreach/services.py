@@ -18,7 +18,7 @@ from responses.services import answer_record, comment_record, prompt_event_recor
 from surveys.models import Survey
 from surveys.policy import History, decide
 from surveys.selectors import widget_texts
-from tenants.context import tenant_context
+from tenants.context import all_tenants, tenant_context
 from tenants.models import Organization
 
 from . import selectors
@@ -174,13 +174,14 @@ def requests_send_due(
     """
     now = now or timezone.now()
     deadline = time.monotonic() + budget_seconds
-    requests_recover_stuck(now=now)
-    due = list(
-        SurveyRequest.objects.unscoped()
-        .filter(status=Status.PENDING, scheduled_at__lte=now)
-        .order_by("scheduled_at", "pk")
-        .values_list("pk", "organization_id")[:limit]
-    )
+    with all_tenants():
+        requests_recover_stuck(now=now)
+        due = list(
+            SurveyRequest.objects.unscoped()
+            .filter(status=Status.PENDING, scheduled_at__lte=now)
+            .order_by("scheduled_at", "pk")
+            .values_list("pk", "organization_id")[:limit]
+        )
     organizations = Organization.objects.in_bulk({org_id for _, org_id in due})
     sent = 0
     for request_id, org_id in due:

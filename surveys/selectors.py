@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from tenants.row_security import find_in_any_organization
+
 from .models import Survey
 from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_texts
 from .validation import normalize_origin
@@ -26,12 +28,7 @@ def survey_by_public_key(*, public_key: str) -> Survey | None:
     """
     if not public_key or len(public_key) > MAX_PUBLIC_KEY or "\x00" in public_key:
         return None  # NUL: Postgres cannot even compare such a string
-    return (
-        Survey.objects.unscoped()
-        .select_related("organization")
-        .filter(public_key=public_key)
-        .first()
-    )
+    return find_in_any_organization(Survey, field="public_key", value=public_key)
 
 
 # The widget's survey lookups, per worker process: public key → (expiry, survey).

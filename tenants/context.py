@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from .models import Organization
 
 _current: ContextVar[Organization | None] = ContextVar("current_organization", default=None)
+# The database's own wall (Postgres row-level security) lets a connection see
+# every tenant's rows only inside `all_tenants()`: sweeps across organizations.
+_all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,10 +63,44 @@ def tenant_context(organization: Organization) -> Iterator[Organization]:
 def no_tenant() -> Iterator[None]:
     """A clean slate: what a request or a task starts with."""
     token = activate(None)
+    strict = _all_tenants.set(False)
     try:
         yield
     finally:
+        _all_tenants.reset(strict)
         deactivate(token)
+
+
+@contextmanager
+def all_tenants() -> Iterator[None]:
+    """Lift the database's row-level security for work that spans organizations.
+
+    Beat sweeps (what is due, in any organization) and staff tools need it; the
+    ORM's own scoping still asks for `.objects.unscoped()` on top. A request or
+    a task never inherits it: each starts strict (`no_tenant`).
+    """
+    token = _all_tenants.set(True)
+    try:
+        yield
+    finally:
+        _all_tenants.reset(token)
+
+
+def lift_for_staff() -> None:
+    """For the rest of a Django admin request: staff work across organizations.
+
+    The middleware's `no_tenant()` puts the database's wall back at the end.
+    """
+    _all_tenants.set(True)
+
+
+def row_security_scope() -> tuple[str, str]:
+    """What the database is told: (`app.tenant_id`, `app.all_tenants`)."""
+    organization = _current.get()
+    return (
+        "" if organization is None else str(organization.pk),
+        "on" if _all_tenants.get() else "",
+    )
 
 
 def tenant_task(func: Callable[..., R]) -> Callable[..., R]:
@@ -77,8 +114,9 @@ def tenant_task(func: Callable[..., R]) -> Callable[..., R]:
     def wrapper(*args: Any, organization_id: int, **kwargs: Any) -> R:
         from .models import Organization
 
-        organization = Organization.objects.get(pk=organization_id)
-        with tenant_context(organization):
-            return func(*args, **kwargs)
+        with no_tenant():
+            organization = Organization.objects.get(pk=organization_id)
+            with tenant_context(organization):
+                return func(*args, **kwargs)
 
     return wrapper

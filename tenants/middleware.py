@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from .context import activate, deactivate
+from .context import activate, lift_for_staff, no_tenant
 from .selectors import membership_for
 
 View = Callable[..., HttpResponse]
@@ -21,16 +21,15 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = activate(None)
-        try:
+        with no_tenant():
             return self.get_response(request)
-        finally:
-            deactivate(token)
 
     def process_view(
         self, request: HttpRequest, view_func: View, view_args: tuple, view_kwargs: dict
     ) -> HttpResponse | None:
         slug = view_kwargs.get("org_slug")
+        if _is_admin(request):
+            lift_for_staff()
         if slug is None:
             return None
         if not request.user.is_authenticated:
@@ -41,3 +40,11 @@ class TenantMiddleware:
         request.session["last_org"] = slug
         activate(membership.organization)
         return None
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    # The admin site checks staff status itself; this only decides whether the
+    # database lets its cross-tenant lists through.
+    match = request.resolver_match
+    user = request.user
+    return bool(match and match.app_name == "admin" and user.is_active and user.is_staff)

@@ -6,7 +6,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import keys
+from .context import tenant_context
 from .models import ApiKey, Invitation, Membership, Organization
+from .row_security import find_in_any_organization
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -47,15 +49,13 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     prefix = keys.parse_prefix(raw_key)
     if prefix is None:
         return None
-    api_key = (
-        ApiKey.objects.unscoped()
-        .select_related("organization")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
-    if api_key is None or not keys.matches(raw_key, api_key.hashed_key):
+    api_key = find_in_any_organization(ApiKey, field="prefix", value=prefix)
+    if api_key is None or api_key.revoked_at is not None:
         return None
-    _touch(api_key)
+    if not keys.matches(raw_key, api_key.hashed_key):
+        return None
+    with tenant_context(api_key.organization):
+        _touch(api_key)
     return api_key
 
 
@@ -70,13 +70,9 @@ def _touch(api_key: ApiKey) -> None:
 
 def invitation_by_token(*, token: str) -> Invitation | None:
     """A pending, unexpired invitation; looked up by hash before any tenant is known."""
-    return (
-        Invitation.objects.unscoped()
-        .select_related("organization")
-        .filter(
-            token_hash=keys.hash_secret(token),
-            accepted_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-        .first()
+    invitation = find_in_any_organization(
+        Invitation, field="token_hash", value=keys.hash_secret(token)
     )
+    if invitation is None or invitation.accepted_at is not None:
+        return None
+    return invitation if invitation.expires_at > timezone.now() else None

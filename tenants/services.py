@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from . import keys
-from .context import tenant_context
+from .context import all_tenants, tenant_context
 from .models import (
     ApiKey,
     Invitation,
@@ -104,11 +104,10 @@ def invitation_create(
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     # Single use even when two tabs accept at once: only one update wins.
-    claimed = (
-        Invitation.objects.unscoped()
-        .filter(pk=invitation.pk, accepted_at__isnull=True)
-        .update(accepted_at=timezone.now())
-    )
+    with tenant_context(invitation.organization):
+        claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now()
+        )
     if claimed != 1:
         raise ValidationError(gettext("This invitation has already been used."))
     membership, _ = Membership.objects.get_or_create(
@@ -173,11 +172,12 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 def invitations_expire() -> int:
     """Delete invitations past their date; returns how many went."""
-    deleted, _ = (
-        Invitation.objects.unscoped()
-        .filter(accepted_at__isnull=True, expires_at__lte=timezone.now())
-        .delete()
-    )
+    with all_tenants():
+        deleted, _ = (
+            Invitation.objects.unscoped()
+            .filter(accepted_at__isnull=True, expires_at__lte=timezone.now())
+            .delete()
+        )
     return deleted
 
 

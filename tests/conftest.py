@@ -217,3 +217,17 @@ def wait_until(check: Any, timeout: float = 20) -> None:
             return
         time.sleep(0.1)
     pytest.fail("the worker did not do the work in time")
+
+
+@pytest.fixture(autouse=True)
+def setup_sees_every_organization() -> Iterator[None]:
+    """Test bodies arrange rows of several organizations, as an operator would.
+
+    Only the test's own thread is lifted above row-level security: every
+    request (the middleware) and every task starts strict, and so does a live
+    server's thread or a worker, so the code under test meets the policies.
+    """
+    from tenants.context import all_tenants
+
+    with all_tenants():
+        yield

@@ -67,7 +67,7 @@ def test_it_runs_on_embedded_defaults_when_nothing_is_set() -> None:
 
 def test_it_uses_postgres_with_persistent_connections_and_redis_when_told() -> None:
     s = settings_with(DATABASE_URL="postgres://u@db:5432/nps", REDIS_URL="redis://cache:6379/0")
-    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["engine"] == "tenants.postgres"  # Django's, plus row-level security
     assert isinstance(s["conn_max_age"], int) and s["conn_max_age"] > 0
     assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert s["broker"] == "redis://cache:6379/0"

@@ -32,9 +32,8 @@ if "REDIS_URL" not in os.environ:
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15" if _answers("127.0.0.1", 6379) else ""
 
 from .base import *  # noqa: E402, F403
-from .base import CACHES, DATABASES, REDIS_URL  # noqa: E402
+from .base import CACHES, REDIS_URL, USES_POSTGRES  # noqa: E402, F401
 
-USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 USES_REDIS = bool(REDIS_URL)
 if USES_REDIS:
     CACHES["default"]["KEY_PREFIX"] = f"nps-test-{os.getpid()}"
