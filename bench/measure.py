@@ -136,7 +136,9 @@ def _free_port() -> int:
 
 def _prepare(data: seed.Dataset, work: Path) -> Context:
     big = data.big
-    survey = Survey.objects.unscoped().get(pk=big.survey_id)
+    organization = Organization.objects.get(pk=big.organization_id)
+    with tenant_context(organization):
+        survey = Survey.objects.get(pk=big.survey_id)
     step = max(1, big.respondents // TOKENS)
     tokens = work / "tokens.txt"
     with tokens.open("w") as handle:
@@ -146,7 +148,6 @@ def _prepare(data: seed.Dataset, work: Path) -> Context:
     client = Client()
     client.force_login(get_user_model().objects.get(email=data.user_email))
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    organization = Organization.objects.get(pk=big.organization_id)
     _, key = api_key_create(organization=organization, name="benchmark", read_only=True)
     return Context(data=data, work=work, tokens=tokens, cookie=cookie, api_key=key)
 
@@ -352,10 +353,13 @@ def widget_size() -> dict[str, Any]:
 def widget_browser(url: str, context: Context, loads: int) -> dict[str, Any]:
     big = context.data.big
     with browser.host_page(app=url, key=big.public_key) as page_url:
-        survey = Survey.objects.unscoped().get(pk=big.survey_id)
-        with tenant_context(survey.organization):
+        organization = Organization.objects.get(pk=big.organization_id)
+        with tenant_context(organization):
+            survey = Survey.objects.get(pk=big.survey_id)
             survey.allowed_origins = [*survey.allowed_origins, page_url]
             survey.save(update_fields=["allowed_origins", "updated_at"])
+        # The server's workers see the new origin once their cached survey expires.
+        time.sleep(settings.WIDGET_SURVEY_CACHE_SECONDS)
         return browser.prompt_times(page_url=page_url, loads=loads)
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from responses.models import PromptEvent, Respondent, Response
 from surveys.models import SurveyKind
 from surveys.services import survey_create
+from tenants.context import all_tenants, tenant_context
 from tenants.models import Organization
 from tenants.services import organization_create
 
@@ -95,12 +96,15 @@ def seed(*, scale: float, small_tenants: int = 99) -> Dataset:
         cursor.execute("SELECT setseed(0.42)")
         with _without_secondary_indexes(cursor, data):
             for tenant in data.tenants:
-                _rows(cursor, tenant, end=now)
+                # Row-level security: each organization's rows are written in its context.
+                with tenant_context(Organization.objects.get(pk=tenant.organization_id)):
+                    _rows(cursor, tenant, end=now)
         load = time.monotonic()
         for model in (Respondent, Response, PromptEvent):
             cursor.execute(f"VACUUM (ANALYZE) {_table(model)}")
-            cursor.execute(f"SELECT count(*) FROM {_table(model)}")  # noqa: S608
-            data.rows[model.__name__] = cursor.fetchone()[0]
+            with all_tenants():
+                cursor.execute(f"SELECT count(*) FROM {_table(model)}")  # noqa: S608
+                data.rows[model.__name__] = cursor.fetchone()[0]
     data.seconds["vacuum_analyze"] = time.monotonic() - load
     data.seconds["seed_total"] = time.monotonic() - started
     return data
@@ -110,16 +114,17 @@ def _tenant(user: Any, name: str, slug: str, responses: int, zone: str = "UTC") 
     organization = organization_create(name=name, owner=user, slug=f"bench-{slug}")
     if zone != "UTC":
         Organization.objects.filter(pk=organization.pk).update(time_zone=zone)
-    survey = survey_create(
-        organization=organization,
-        kind=SurveyKind.CUSTOMER,
-        name="Product NPS",
-        allowed_origins=[ORIGIN],
-        # Every respondent may be asked at every visit: the benchmark measures
-        # the whole decision, not an early "no".
-        hide_after_answer_days=0,
-        hide_after_dismiss_days=0,
-    )
+    with tenant_context(organization):
+        survey = survey_create(
+            organization=organization,
+            kind=SurveyKind.CUSTOMER,
+            name="Product NPS",
+            allowed_origins=[ORIGIN],
+            # Every respondent may be asked at every visit: the benchmark measures
+            # the whole decision, not an early "no".
+            hide_after_answer_days=0,
+            hide_after_dismiss_days=0,
+        )
     return Tenant(organization.pk, organization.slug, survey.pk, survey.public_key, responses)
 
 

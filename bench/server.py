@@ -28,6 +28,9 @@ def gunicorn(*, port: int, env: dict[str, str], log: Path) -> Iterator["Server"]
         str(log.with_suffix(".access.log")),
         "--error-logfile",
         str(log),
+        # Its own control socket: the default path is shared by every gunicorn of the machine.
+        "--control-socket",
+        str(log.with_suffix(".ctl")),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own command)
     try:

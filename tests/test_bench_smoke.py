@@ -65,7 +65,7 @@ def test_it_runs_every_benchmark_on_tiny_data_and_drops_its_database(tmp_path: P
             "bench.run",
             "--scale=0.0005",
             "--tenants=3",
-            "--seconds=1",
+            "--seconds=2",
             "--soak-seconds=3",
             "--browser-loads=2",
             f"--output={output}",

@@ -16,7 +16,8 @@ function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "text/plain"
   wrk.headers["Origin"] = args[2]
-  prefix = string.format("%s%02d", args[3], tid)
+  -- The clock too: the warm-up and the measured run must not reuse ids.
+  prefix = string.format("%s%02d%d", args[3], tid, os.time())
   counter = 0
 end
 
