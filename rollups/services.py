@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -164,10 +164,56 @@ def _recompute(organization: Organization, zone: ZoneInfo, keys: set[Key]) -> in
 
 
 def _rebuild_everything(organization: Organization, zone: ZoneInfo) -> int:
-    counts = _count(organization, zone, Q())
     RollupDay.objects.all().delete()
     DirtyKey.objects.filter(organization_id=organization.pk).delete()
-    return _write(organization, counts, set())
+    if connection.vendor == "postgresql":
+        return _rebuild_in_database(organization, zone)
+    return _write(organization, _count(organization, zone, Q()), set())
+
+
+def _rebuild_in_database(organization: Organization, zone: ZoneInfo) -> int:
+    """Every key of the organization counted and written by one INSERT … SELECT:
+    the same grouped counts as `_count` (days cut by the database in `zone`,
+    as TruncDate does), without a row of them passing through Python, which
+    on a large organization is most of the time of a rebuild."""
+    scores = ", ".join(f"count(*) FILTER (WHERE score = {n})" for n in range(11))
+    sums = ", ".join(f"sum({name})" for name in COUNT_FIELDS)
+    zeros = ", ".join("0" for _ in SCORE_FIELDS)
+    columns = ", ".join(COUNT_FIELDS)
+    dismissed = [kind for kind, field in COUNTED_EVENTS.items() if field == "dismissals"]
+    day = "(created_at AT TIME ZONE %s)::date"
+    sql = f"""
+        INSERT INTO {_table(RollupDay)} (organization_id, survey_id, day, channel, {columns})
+        SELECT %s, survey_id, day, channel, {sums}
+        FROM (
+            SELECT survey_id, {day} AS day, channel, {scores}, 0, 0
+            FROM {_table(Response)} WHERE organization_id = %s
+            GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT survey_id, {day} AS day, channel, {zeros},
+                count(*) FILTER (WHERE kind = %s), count(*) FILTER (WHERE kind = ANY(%s))
+            FROM {_table(PromptEvent)} WHERE organization_id = %s AND kind = ANY(%s)
+            GROUP BY 1, 2, 3
+        ) AS parts ({", ".join(("survey_id", "day", "channel", *COUNT_FIELDS))})
+        GROUP BY survey_id, day, channel
+    """  # noqa: S608 (identifiers and constants only; values are parameters)
+    params = [
+        organization.pk,
+        zone.key,
+        organization.pk,
+        zone.key,
+        PromptEvent.Kind.DISPLAY.value,
+        [str(kind) for kind in dismissed],
+        organization.pk,
+        [str(kind) for kind in COUNTED_EVENTS],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 # Counting and writing ----------------------------------------------------------
