@@ -15,4 +15,6 @@ RUN pip install -c constraints.txt . \
 
 USER nps
 EXPOSE 8000
-CMD ["gunicorn", "nps_site.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# A sync worker cannot signal the master while it streams a response, so the
+# timeout is also the longest CSV export: 300 s is several million rows.
+CMD ["gunicorn", "nps_site.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "300", "--access-logfile", "-"]

@@ -6,6 +6,7 @@ import http.client
 import socket
 import statistics
 import time
+import traceback
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,27 +84,42 @@ def everything(
         "small_organization_responses": data.small[0].responses if data.small else 0,
     }
     _step("rollups: full build")
-    figures["rollups_full"] = rollups_full(data)
+    _measure(figures, "rollups_full", rollups_full, data)
     context = _prepare(data, work)
     port = _free_port()
     with gunicorn(port=port, env=env, log=work / "gunicorn.log") as server:
         _step("widget and ceilings under wrk")
-        figures.update(widget_http(server.url, context, seconds))
+        _measure(figures, "", widget_http, server.url, context, seconds)
         _step("back office: rollups against raw rows")
-        figures["backoffice"] = backoffice(server.url, context, seconds)
+        _measure(figures, "backoffice", backoffice, server.url, context, seconds)
         _step("CSV export")
-        figures["export"] = export(server, context, scale)
+        _measure(figures, "export", export, server, context, scale)
         _step("widget in Chromium")
-        figures["widget_browser"] = widget_browser(server.url, context, browser_loads)
+        _measure(figures, "widget_browser", widget_browser, server.url, context, browser_loads)
         _step(f"memory under {soak_seconds:.0f} s of load")
-        figures["memory"] = soak(server, context, soak_seconds)
+        _measure(figures, "memory", soak, server, context, soak_seconds)
     _step("rollups: incremental")
-    figures["rollups_incremental"] = rollups_incremental(data)
+    _measure(figures, "rollups_incremental", rollups_incremental, data)
     _step("Delighted import")
-    figures["import"] = delighted_import(data, work, scale)
-    figures["widget_size"] = widget_size()
+    _measure(figures, "import", delighted_import, data, work, scale)
+    _measure(figures, "widget_size", widget_size)
     results["targets"] = report.targets(figures, big_responses=data.big.responses)
     return results
+
+
+def _measure(figures: dict[str, Any], name: str, function: Any, *args: Any) -> None:
+    """One figure (several when `name` is empty); a failure is recorded and the
+    run goes on, so one broken measurement does not lose the others."""
+    try:
+        value = function(*args)
+    except Exception as error:
+        traceback.print_exc()
+        figures[name or function.__name__] = {"error": f"{type(error).__name__}: {error}"}
+        return
+    if name:
+        figures[name] = value
+    else:
+        figures.update(value)
 
 
 def _step(message: str) -> None:

@@ -28,76 +28,107 @@ def _errors(run: dict[str, Any]) -> str:
 
 
 def targets(figures: dict[str, Any], *, big_responses: int) -> list[dict[str, Any]]:
-    found: list[Target] = []
+    """Every target with its figure; one whose figure is missing (its measurement
+    failed: the error is in the results) is listed as missed."""
     survey = (
         f"{big_responses / 1e6:g}M-answer survey"
         if big_responses >= 1e5
-        else (f"{big_responses:,}-answer survey")
+        else f"{big_responses:,}-answer survey"
     )
-    json_ceiling, insert_ceiling = figures["ceiling_json"], figures["ceiling_insert"]
-    answer = figures["widget_answer"]
-    ratio = answer["rate"] / insert_ceiling["rate"] if insert_ceiling["rate"] else 0.0
-    found.append(
+    found: list[Target] = []
+    for label, goal, judge in _JUDGES:
+        try:
+            found.extend(judge(figures, survey))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            error = next(
+                (
+                    value["error"]
+                    for value in figures.values()
+                    if isinstance(value, dict) and "error" in value
+                ),
+                "not measured",
+            )
+            found.append(Target(label, f"not measured ({error})", goal, "", "", False))
+    return [asdict(target) for target in found]
+
+
+def _answer(figures: dict[str, Any], survey: str) -> list[Target]:
+    answer, ceiling = figures["widget_answer"], figures["ceiling_insert"]
+    ratio = answer["rate"] / ceiling["rate"]
+    passed = answer["rate"] >= 1000 and answer["p99_ms"] < 50 and ratio >= 0.8
+    return [
         Target(
-            "Widget answer POST, 32 connections",
+            ANSWER,
             _rate(answer) + _errors(answer),
-            "≥ 1,000 req/s, p99 < 50 ms, ≥ 80 % of the ORM insert view",
-            "ORM insert view: " + _rate(insert_ceiling),
+            ANSWER_GOAL,
+            "ORM insert view: " + _rate(ceiling),
             f"{ratio:.0%}",
-            answer["rate"] >= 1000
-            and answer["p99_ms"] < 50
-            and ratio >= 0.8
-            and not answer["errors"],
+            passed and not answer["errors"],
         )
-    )
-    config = figures["widget_config"]
-    ratio = config["rate"] / json_ceiling["rate"] if json_ceiling["rate"] else 0.0
-    found.append(
+    ]
+
+
+def _config(figures: dict[str, Any], survey: str) -> list[Target]:
+    config, ceiling = figures["widget_config"], figures["ceiling_json"]
+    ratio = config["rate"] / ceiling["rate"]
+    passed = config["rate"] >= 2000 and config["p99_ms"] < 30 and ratio >= 0.5
+    return [
         Target(
-            "Widget config + prompt decision, 32 connections",
+            CONFIG,
             _rate(config) + _errors(config),
-            "≥ 2,000 req/s, p99 < 30 ms, ≥ 50 % of the constant-JSON view",
-            "constant-JSON view: " + _rate(json_ceiling),
+            CONFIG_GOAL,
+            "constant-JSON view: " + _rate(ceiling),
             f"{ratio:.0%}",
-            config["rate"] >= 2000
-            and config["p99_ms"] < 30
-            and ratio >= 0.5
-            and not config["errors"],
+            passed and not config["errors"],
         )
-    )
-    labels = {
-        "overview": "Back office: overview page",
-        "trend_page": "Back office: trend page, by week",
-        "api_metrics": "API: /metrics",
-        "api_trend": "API: /metrics/trend, by week",
-    }
-    for name, label in labels.items():
+    ]
+
+
+BACKOFFICE = {
+    "overview": "Back office: overview page",
+    "trend_page": "Back office: trend page, by week",
+    "api_metrics": "API: /metrics",
+    "api_trend": "API: /metrics/trend, by week",
+}
+
+
+def _backoffice(figures: dict[str, Any], survey: str) -> list[Target]:
+    found = []
+    for name, label in BACKOFFICE.items():
         row = figures["backoffice"][name]
         speedup = row["speedup_p50"] or 0.0
+        passed = row["p50_ms"] < 50 and row["p99_ms"] < 150 and speedup >= 20
         found.append(
             Target(
                 f"{label} ({survey}, one year)",
                 f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms" + _errors(row),
-                "p50 < 50 ms, p99 < 150 ms, ≥ 20 times the raw aggregate",
+                BACKOFFICE_GOAL,
                 f"raw rows (rollups off): {row['raw_ms']:,.0f} ms",
                 f"{speedup:,.0f} times",
-                row["p50_ms"] < 50 and row["p99_ms"] < 150 and speedup >= 20 and not row["errors"],
+                passed and not row["errors"],
             )
         )
-    incremental = figures["rollups_incremental"]
-    found.append(
+    return found
+
+
+def _incremental(figures: dict[str, Any], survey: str) -> list[Target]:
+    done = figures["rollups_incremental"]
+    return [
         Target(
-            f"Rollups: incremental refresh of all {incremental['organizations']} organizations",
-            f"{incremental['catch_up_ms']:,.0f} ms after the load; "
-            f"{incremental['steady_ms']:,.0f} ms a tick later",
+            f"Rollups: incremental refresh of all {done['organizations']} organizations",
+            f"{done['catch_up_ms']:,.0f} ms after the load; "
+            f"{done['steady_ms']:,.0f} ms a tick later",
             "< 100 ms",
             "",
             "",
-            incremental["catch_up_ms"] < 100,
+            done["catch_up_ms"] < 100,
         )
-    )
+    ]
+
+
+def _full(figures: dict[str, Any], survey: str) -> list[Target]:
     full = figures["rollups_full"]
-    found.append(
+    return [
         Target(
             f"Rollups: full rebuild of {full['rows']:,} rows",
             f"{full['seconds']:.1f} s ({full['rows_per_second']:,} rows/s)",
@@ -106,21 +137,27 @@ def targets(figures: dict[str, Any], *, big_responses: int) -> list[dict[str, An
             "",
             full["seconds"] < 30,
         )
-    )
+    ]
+
+
+def _export(figures: dict[str, Any], survey: str) -> list[Target]:
     export = figures["export"]
-    found.append(
+    return [
         Target(
             f"CSV export of {export['rows']:,} answers",
             f"{export['rows_per_second']:,} rows/s, workers' memory "
             f"{export['workers_rss_mb_before']:.0f} → peak {export['workers_rss_mb_peak']:.0f} MB",
-            "≥ 50,000 rows/s, flat memory (< 25 MB growth)",
+            EXPORT_GOAL,
             "",
             "",
             export["rows_per_second"] >= 50_000 and export["rss_growth_mb"] < 25,
         )
-    )
+    ]
+
+
+def _import(figures: dict[str, Any], survey: str) -> list[Target]:
     imported = figures["import"]
-    found.append(
+    return [
         Target(
             f"Delighted CSV import of {imported['rows']:,} rows (check + import)",
             f"{imported['rows_per_second']:,} rows/s ({imported['seconds']:.1f} s)",
@@ -129,9 +166,12 @@ def targets(figures: dict[str, Any], *, big_responses: int) -> list[dict[str, An
             "",
             imported["rows_per_second"] >= 20_000,
         )
-    )
+    ]
+
+
+def _size(figures: dict[str, Any], survey: str) -> list[Target]:
     size = figures["widget_size"]
-    found.append(
+    return [
         Target(
             "Widget script, gzipped",
             f"{size['gzipped_bytes']:,} bytes ({size['bytes']:,} minified)",
@@ -140,11 +180,14 @@ def targets(figures: dict[str, Any], *, big_responses: int) -> list[dict[str, An
             "",
             size["gzipped_bytes"] <= 5120,
         )
-    )
+    ]
+
+
+def _browser(figures: dict[str, Any], survey: str) -> list[Target]:
     shown = figures["widget_browser"]
-    found.append(
+    return [
         Target(
-            "Widget: script load to rendered prompt, headless Chromium",
+            PROMPT,
             f"median {shown['painted_ms_median']:.0f} ms, max {shown['painted_ms_max']:.0f} ms "
             f"over {shown['loads']} loads",
             "< 100 ms",
@@ -152,20 +195,44 @@ def targets(figures: dict[str, Any], *, big_responses: int) -> list[dict[str, An
             "",
             shown["painted_ms_median"] < 100,
         )
-    )
+    ]
+
+
+def _memory(figures: dict[str, Any], survey: str) -> list[Target]:
     memory = figures["memory"]
-    found.append(
+    return [
         Target(
             f"Web workers' memory under {memory['seconds']:.0f} s of widget traffic",
             f"{memory['workers_rss_mb_start']:.0f} → {memory['workers_rss_mb_end']:.0f} MB "
             f"({memory['growth_mb']:+.1f} MB) at {memory['rate']:,.0f} req/s" + _errors(memory),
-            "flat (≤ 10 % growth)",
+            MEMORY_GOAL,
             "",
             "",
-            bool(memory["flat"]),
+            bool(memory["flat"]) and not memory["errors"],
         )
-    )
-    return [asdict(target) for target in found]
+    ]
+
+
+ANSWER = "Widget answer POST, 32 connections"
+ANSWER_GOAL = "≥ 1,000 req/s, p99 < 50 ms, ≥ 80 % of the ORM insert view"
+CONFIG = "Widget config + prompt decision, 32 connections"
+CONFIG_GOAL = "≥ 2,000 req/s, p99 < 30 ms, ≥ 50 % of the constant-JSON view"
+BACKOFFICE_GOAL = "p50 < 50 ms, p99 < 150 ms, ≥ 20 times the raw aggregate"
+EXPORT_GOAL = "≥ 50,000 rows/s, flat memory (< 25 MB growth)"
+PROMPT = "Widget: script load to rendered prompt, headless Chromium"
+MEMORY_GOAL = "flat (≤ 10 % growth)"
+_JUDGES = [
+    (ANSWER, ANSWER_GOAL, _answer),
+    (CONFIG, CONFIG_GOAL, _config),
+    ("Back office and metrics API, one year", BACKOFFICE_GOAL, _backoffice),
+    ("Rollups: incremental refresh of all organizations", "< 100 ms", _incremental),
+    ("Rollups: full rebuild", "< 30 s", _full),
+    ("CSV export", EXPORT_GOAL, _export),
+    ("Delighted CSV import", "≥ 20,000 rows/s", _import),
+    ("Widget script, gzipped", "≤ 5 KB (5,120 bytes)", _size),
+    (PROMPT, "< 100 ms", _browser),
+    ("Web workers' memory under load", MEMORY_GOAL, _memory),
+]
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:

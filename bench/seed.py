@@ -93,6 +93,7 @@ def seed(*, scale: float, small_tenants: int = 99) -> Dataset:
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '256MB'")
+        cursor.execute("SET work_mem = '256MB'")
         cursor.execute("SELECT setseed(0.42)")
         with _without_secondary_indexes(cursor, data):
             for tenant in data.tenants:

@@ -1,5 +1,5 @@
-"""The app as production runs it (gunicorn, the Dockerfile's command), on
-loopback, and the memory of its workers."""
+"""The app as production runs it (gunicorn, the Dockerfile's command, logs to
+files), on loopback, and the memory of its workers."""
 
 import os
 import subprocess
@@ -24,6 +24,8 @@ def gunicorn(*, port: int, env: dict[str, str], log: Path) -> Iterator["Server"]
         f"127.0.0.1:{port}",
         "--workers",
         str(WORKERS),
+        "--timeout",
+        "300",
         "--access-logfile",
         str(log.with_suffix(".access.log")),
         "--error-logfile",
