@@ -25,7 +25,16 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -128,3 +137,42 @@ def rollup_rows(*, runs: Runs, survey_ids: list[int], channel: str = "") -> Quer
 
 def score_sums() -> dict[str, Sum]:
     return {name: Sum(name) for name in SCORE_FIELDS}
+
+
+# Which organizations a tick must refresh ---------------------------------------
+
+# Even an organization with nothing new is refreshed this often, so its
+# "ready" hint (kept a day) never lapses and its watermark stays recent.
+IDLE_REFRESH = timedelta(hours=1)
+
+
+def organizations_due(*, now: datetime) -> list[int]:
+    """The organizations whose refresh would change something, in one query.
+
+    Those without a complete run (or cut in another time zone), those not
+    refreshed for IDLE_REFRESH, and those with a response written, a counted
+    prompt event created after `watermark - overlap`, or a queued dirty key:
+    what `rollups_refresh` would find. Skipping the others leaves their
+    watermark where it was, which is always safe (see the module's docstring):
+    their next run re-reads from there. Reads every organization: call it
+    inside `tenants.context.all_tenants()`.
+    """
+    since = ExpressionWrapper(OuterRef("through") - overlap(), output_field=DateTimeField())
+    mine = {"organization_id": OuterRef("organization_id")}
+    wrote = Response.objects.unscoped().filter(**mine, updated_at__gt=since)
+    events = PromptEvent.objects.unscoped().filter(
+        **mine, created_at__gt=since, kind__in=list(COUNTED_EVENTS)
+    )
+    dirty = DirtyKey.objects.filter(**mine)
+    quiet = (
+        Watermark.objects.unscoped()
+        .filter(
+            through__isnull=False,
+            time_zone=F("organization__time_zone"),
+            updated_at__gte=now - IDLE_REFRESH,
+        )
+        .exclude(Exists(wrote) | Exists(events) | Exists(dirty))
+        .values("organization_id")
+    )
+    due = Organization.objects.exclude(pk__in=quiet).order_by("pk")
+    return list(due.values_list("pk", flat=True))

@@ -2,7 +2,7 @@
 dashboards that read them give the numbers a raw count gives."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.http import QueryDict
 from django.test import TestCase
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from dashboards import metrics
@@ -17,11 +18,11 @@ from dashboards.filters import Filters, parse_filters
 from responses.models import PromptEvent, Respondent, Response
 from responses.services import answer_record
 from rollups.models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from rollups.selectors import served_days
+from rollups.selectors import organizations_due, served_days
 from rollups.services import rollups_rebuild, rollups_refresh
 from rollups.tasks import rebuild, refresh_all
 from surveys.services import survey_create
-from tenants.context import tenant_context
+from tenants.context import all_tenants, tenant_context
 from tenants.models import Organization
 
 MARCH = {"range": "custom", "from": "2026-03-01", "to": "2026-03-31"}
@@ -403,3 +404,73 @@ def test_beat_refreshes_every_organization_in_its_own_context(
     assert not DirtyKey.objects.filter(organization_id=999_999).exists()
     with tenant_context(org):
         assert counts() == {(survey.pk, date(2026, 3, 3), "widget"): scores(s10=1)}
+
+
+# Which organizations a tick refreshes --------------------------------------------
+
+
+def due(now: datetime | None = None) -> list[int]:
+    with all_tenants():
+        return organizations_due(now=now or timezone.now())
+
+
+def test_a_tick_skips_organizations_with_nothing_new(
+    org: Organization, other_org: Organization, survey: Any
+) -> None:
+    assert due() == [org.pk, other_org.pk]  # never refreshed
+    with tenant_context(org):
+        answer(survey, 9, at(3))
+    refresh(org)
+    refresh(other_org)
+    assert due() == []
+    # Nothing new for an hour: refreshed all the same, so its hint never lapses.
+    assert due(now=timezone.now() + timedelta(hours=1, seconds=1)) == [org.pk, other_org.pk]
+
+
+@pytest.mark.parametrize("change", ["answer", "score", "display", "dismissal", "delete", "zone"])
+def test_a_tick_refreshes_an_organization_with_anything_new(
+    org: Organization, other_org: Organization, survey: Any, change: str
+) -> None:
+    with tenant_context(org):
+        old = answer(survey, 9, at(3))
+    refresh(org)
+    refresh(other_org)
+    with tenant_context(org):
+        if change == "answer":
+            answer(survey, 3, at(4))
+        elif change == "score":
+            old.score = 2
+            old.save(update_fields=["score", "updated_at"])
+        elif change == "display":
+            event(survey, PromptEvent.Kind.DISPLAY, timezone.now())
+        elif change == "dismissal":
+            event(survey, PromptEvent.Kind.NOT_NOW, timezone.now())
+        elif change == "delete":
+            old.delete()
+    if change == "zone":
+        Organization.objects.filter(pk=org.pk).update(time_zone="Europe/Paris")
+    assert due() == [org.pk]
+    refresh(Organization.objects.get(pk=org.pk))
+    assert due() == []
+
+
+def test_an_answer_event_alone_is_not_counted_so_wakes_nothing(
+    org: Organization, survey: Any
+) -> None:
+    refresh(org)
+    with tenant_context(org):
+        event(survey, PromptEvent.Kind.ANSWER, timezone.now())
+    assert due() == []
+
+
+def test_beat_enqueues_only_the_organizations_due(
+    org: Organization, other_org: Organization, survey: Any
+) -> None:
+    refresh(org)
+    refresh(other_org)
+    with tenant_context(org):
+        answer(survey, 10, at(5))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert refresh_all.delay().get() == 1
+    with tenant_context(org):
+        assert counts() == {(survey.pk, date(2026, 3, 5), "widget"): scores(s10=1)}

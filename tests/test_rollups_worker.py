@@ -107,17 +107,21 @@ def test_a_refresh_run_twice_or_failed_midway_leaves_exact_counts(
     token = token_for(client, survey)
     answer(client, survey, token, score=3)
     organization = survey.organization
-    write = services._write
     calls = {"n": 0}
 
-    def fails_once(*args: Any, **kwargs: Any) -> int:
-        calls["n"] += 1
-        written = write(*args, **kwargs)
-        if calls["n"] == 1:
-            raise RuntimeError("the worker stopped half way")
-        return written
+    def fails_once(write: Any) -> Any:
+        def writing(*args: Any, **kwargs: Any) -> int:
+            calls["n"] += 1
+            written = write(*args, **kwargs)
+            if calls["n"] == 1:
+                raise RuntimeError("the worker stopped half way")
+            return int(written)
 
-    monkeypatch.setattr(services, "_write", fails_once)
+        return writing
+
+    # Rows are written by _write, or on PostgreSQL by one statement for a whole rebuild.
+    for name in ("_write", "_rebuild_in_database"):
+        monkeypatch.setattr(services, name, fails_once(getattr(services, name)))
     before = timezone.now()
     refresh.delay(organization_id=organization.pk)  # rolled back: nothing half-written
     refresh.delay(organization_id=organization.pk)
@@ -143,17 +147,19 @@ django.setup()
 from nps_site.celery import app
 from rollups import services
 
-write = services._write
+def dies_once(write):
+    def writing(*args, **kwargs):
+        written = write(*args, **kwargs)
+        marker = os.environ["CRASH_MARKER"]
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the process is killed with its transaction open
+        return written
+    return writing
 
-def dies_once(*args, **kwargs):
-    written = write(*args, **kwargs)
-    marker = os.environ["CRASH_MARKER"]
-    if not os.path.exists(marker):
-        open(marker, "w").close()
-        os._exit(1)  # the process is killed with its transaction open
-    return written
-
-services._write = dies_once
+# Rows are written by _write, or on PostgreSQL by one statement for a whole rebuild.
+services._write = dies_once(services._write)
+services._rebuild_in_database = dies_once(services._rebuild_in_database)
 app.worker_main(["worker", "--pool=prefork", "--concurrency=1", "-Q", sys.argv[1],
                  "--without-gossip", "--without-mingle", "--loglevel=INFO"])
 """
