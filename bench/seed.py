@@ -14,7 +14,7 @@ about 1.25 million respondents).
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -225,7 +225,25 @@ def _respondents_sql(tenant: Tenant, people: int, *, first_seen: datetime) -> tu
     return sql, [tenant.organization_id, PLANS, first_seen, *params, people]
 
 
-def _answers_sql(tenant: Tenant, *, start: datetime, end: datetime) -> tuple[str, list]:
+def day_of_answers(data: Dataset) -> int:
+    """One more day's worth of answers in every organization, written over the
+    last two minutes (what a busy day leaves for the rollups); the number written."""
+    end = timezone.now()
+    written = 0
+    with connection.cursor() as cursor:
+        for tenant in data.tenants:
+            day = replace(tenant, responses=max(1, tenant.responses // DAYS))
+            with tenant_context(Organization.objects.get(pk=tenant.organization_id)):
+                cursor.execute(
+                    *_answers_sql(day, start=end - timedelta(minutes=2), end=end, tag="day")
+                )
+            written += day.responses
+    return written
+
+
+def _answers_sql(
+    tenant: Tenant, *, start: datetime, end: datetime, tag: str = ""
+) -> tuple[str, list]:
     """Answers spread over the period, the mood improving over time, and each
     widget answer's `answer` prompt event in the same statement."""
     named = {
@@ -269,8 +287,8 @@ def _answers_sql(tenant: Tenant, *, start: datetime, end: datetime) -> tuple[str
                 CASE WHEN g %% 5 = 0 THEN (%s::text[])[1 + (g / 5) %% 6] ELSE '' END,
                 channel,
                 CASE WHEN g %% 5 = 1 THEN 'fr' ELSE 'en' END,
-                CASE channel WHEN 'widget' THEN 'w' || lpad(g::text, 15, '0')
-                             WHEN 'import' THEN 'delighted:' || g ELSE '' END,
+                CASE channel WHEN 'widget' THEN %s || 'w' || lpad(g::text, 15, '0')
+                             WHEN 'import' THEN 'delighted:' || %s || g ELSE '' END,
                 jsonb_build_object('plan', (%s::text[])[1 + (1 + g %% %s) %% 3]),
                 at, at,
                 CASE WHEN score <= 6 AND g %% 10 = 0 THEN 'resolved' ELSE 'new' END,
@@ -297,6 +315,8 @@ def _answers_sql(tenant: Tenant, *, start: datetime, end: datetime) -> tuple[str
         tenant.first_respondent_id,
         people,
         COMMENTS,
+        tag,
+        tag,
         PLANS,
         people,
         *params,

@@ -95,6 +95,6 @@ def test_it_runs_every_benchmark_on_tiny_data_and_drops_its_database(tmp_path: P
     assert figures["import"]["imported"] == figures["import"]["rows"]
     assert figures["widget_browser"]["painted_ms_median"] > 0
     assert figures["memory"]["errors"] == 0
-    assert len(results["targets"]) == 13
+    assert len(results["targets"]) == 14
     assert all(isinstance(target["passed"], bool) for target in results["targets"])
     assert not _database_exists(name)
