@@ -20,14 +20,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from responses.models import Channel, PromptEvent, Response
 from responses.scoring import Z_95, NpsSummary, category, change_z, two_sided_p
-from rollups.selectors import rollup_rows, runs_q, score_sums, served_days
+from rollups.selectors import outside_runs_q, rollup_rows, score_sums, served_days
 from surveys.models import Survey
 from tenants.context import current_organization
 
@@ -81,6 +81,11 @@ def _served(filters: Filters, survey_ids: list[int]) -> Runs:
     )
 
 
+def _outside(runs: Runs, filters: Filters) -> Q:
+    """The period's rows that the rollups do not serve, as ranges of created_at."""
+    return outside_runs_q(runs, filters.start.tzinfo, start=filters.start, end=filters.end)
+
+
 def _kept_scores(filters: Filters) -> set[int]:
     kept = set(range(11))
     if filters.category:
@@ -99,7 +104,7 @@ def _scores(
     tallies: dict[Any, Scores] = defaultdict(lambda: [0] * 11)
     raw = _responses(filters, survey_ids)
     if runs:
-        raw = raw.exclude(runs_q(runs, filters.start.tzinfo))
+        raw = raw.filter(_outside(runs, filters))
     if by == "day":
         raw = raw.annotate(day=TruncDate("created_at", tzinfo=filters.start.tzinfo))
     fields = [RAW_GROUPS[by]] if by else []
@@ -199,7 +204,7 @@ def _displays(filters: Filters, survey_ids: list[int], runs: Runs) -> dict[str, 
         filters.q_object(), survey_id__in=survey_ids, kind=PromptEvent.Kind.DISPLAY
     )
     if runs:
-        raw = raw.exclude(runs_q(runs, filters.start.tzinfo))
+        raw = raw.filter(_outside(runs, filters))
     counts: dict[str, int] = defaultdict(int)
     counts.update(raw.values_list("channel").annotate(n=Count("id")).order_by())
     if runs:

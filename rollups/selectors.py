@@ -127,6 +127,23 @@ def runs_q(runs: Runs, zone: Any, *, prefix: str = "") -> Q:
     return condition
 
 
+def outside_runs_q(runs: Runs, zone: Any, *, start: datetime, end: datetime) -> Q:
+    """created_at in [start, end) but in none of the runs of local days: the
+    gaps between them, as ranges. The same rows as `~runs_q(runs)` within the
+    period, but each range walks its part of an index, so the rows served from
+    rollups are never read."""
+    condition = Q(pk__in=[])
+    begin = start
+    for first, last in sorted(runs):
+        run_start, run_end = start_of(first, zone), start_of(last + timedelta(days=1), zone)
+        if begin < run_start:
+            condition |= Q(created_at__gte=begin, created_at__lt=min(run_start, end))
+        begin = max(begin, run_end)
+    if begin < end:
+        condition |= Q(created_at__gte=begin, created_at__lt=end)
+    return condition
+
+
 def rollup_rows(*, runs: Runs, survey_ids: list[int], channel: str = "") -> QuerySet[RollupDay]:
     condition = Q(pk__in=[])
     for first, last in runs:
