@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
@@ -120,9 +120,13 @@ def _add_rollups(
 ) -> None:
     rows = rollup_rows(runs=runs, survey_ids=survey_ids, channel=filters.channel)
     kept = _kept_scores(filters)
-    fields = [RAW_GROUPS[by]] if by else []
-    for row in rows.values(*fields).annotate(**score_sums()).order_by():
-        counts = tallies[row[fields[0]] if fields else None]
+    if not by:
+        # One sum over every row (values() with no field would group by each row).
+        grouped = [{**rows.aggregate(**score_sums()), "group": None}]
+    else:
+        grouped = rows.values(group=F(RAW_GROUPS[by])).annotate(**score_sums()).order_by()
+    for row in grouped:
+        counts = tallies[row["group"]]
         for score in kept:
             counts[score] += row[f"s{score}"] or 0
 

@@ -160,10 +160,12 @@ def open_count(
     filters: Filters | None = None,
     include_passives: bool = False,
     assignee: User | None = None,
+    limit: int | None = None,
 ) -> int:
     """Open follow-ups (new or contacted) of the current organization: the nav badge.
 
-    Without filters it counts every period; with `assignee`, only theirs.
+    Without filters it counts every period; with `assignee`, only theirs; with
+    `limit`, it stops counting there (the count is then at most `limit`).
     """
     queryset = Response.objects.filter(
         score__lte=PASSIVE_MAX if include_passives else DETRACTOR_MAX,
@@ -173,6 +175,8 @@ def open_count(
         queryset = filters.apply(queryset)
     if assignee is not None:
         queryset = queryset.filter(assignee=assignee)
+    if limit is not None:
+        return queryset[:limit].count()
     return queryset.count()
 
 

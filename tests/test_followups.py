@@ -299,6 +299,15 @@ def test_it_counts_open_items_for_the_nav_badge(
     assert selectors.open_count(filters=march(), include_passives=True) == 3
     assert selectors.open_count(assignee=owner) == 1
     assert selectors.open_count(assignee=member) == 0
+    assert selectors.open_count(limit=2) == 2  # stops counting there
+
+
+def test_the_nav_badge_stops_counting_at_a_thousand() -> None:
+    from followups.context_processors import Badge
+
+    assert (Badge(count=3).label, Badge(count=3).title) == ("3", "3 open follow-ups")
+    assert (Badge(count=1).label, Badge(count=1).title) == ("1", "1 open follow-up")
+    assert (Badge(count=1000).label, Badge(count=1000).title) == ("999+", "999+ open follow-ups")
 
 
 def test_it_counts_notes_on_inbox_items(inbox_rows: dict[str, Any], owner: Any) -> None:
