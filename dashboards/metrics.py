@@ -15,10 +15,10 @@ or comment text counts every row raw. Either way the numbers are the same.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
@@ -120,11 +120,13 @@ def _add_rollups(
 ) -> None:
     rows = rollup_rows(runs=runs, survey_ids=survey_ids, channel=filters.channel)
     kept = _kept_scores(filters)
+    grouped: Iterable[Mapping[str, Any]]
     if not by:
         # One sum over every row (values() with no field would group by each row).
         grouped = [{**rows.aggregate(**score_sums()), "group": None}]
     else:
-        grouped = rows.values(group=F(RAW_GROUPS[by])).annotate(**score_sums()).order_by()
+        sums = rows.values(group=F(RAW_GROUPS[by])).annotate(**score_sums()).order_by()
+        grouped = cast(Iterable[Mapping[str, Any]], sums)
     for row in grouped:
         counts = tallies[row["group"]]
         for score in kept:

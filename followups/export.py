@@ -92,7 +92,7 @@ class ExportRow:
     notes: tuple[tuple[int | None, str | None, datetime, str], ...]
 
 
-_COLUMNS = {
+_COLUMNS: dict[str, Any] = {
     "pk": F("pk"),
     "created_at": F("created_at"),
     "survey": F("survey__name"),
@@ -138,7 +138,7 @@ def batched_responses(
     """Latest arrivals first, `batch_size` rows and their notes at a time."""
     for values, notes in _batches(queryset, batch_size):
         for row in values:
-            yield ExportRow(*row, notes=notes.get(row[0], ()))
+            yield ExportRow(*row, notes=notes.get(row[0], ()))  # type: ignore[misc]
 
 
 Batch = tuple[list[tuple[Any, ...]], dict[int, tuple[Any, ...]]]

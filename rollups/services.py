@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -197,7 +198,7 @@ def _rebuild_in_database(organization: Organization, zone: ZoneInfo) -> int:
         ) AS parts ({", ".join(("survey_id", "day", "channel", *COUNT_FIELDS))})
         GROUP BY survey_id, day, channel
     """  # noqa: S608 (identifiers and constants only; values are parameters)
-    params = [
+    params: list[Any] = [
         organization.pk,
         zone.key,
         organization.pk,
