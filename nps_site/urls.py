@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from dashboards.api import MetricsTrendView, MetricsView
+from dashboards.api import MetricsDriversView, MetricsTrendView, MetricsVariantsView, MetricsView
 from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
 from outreach.api import (
     BounceList,
@@ -18,7 +18,14 @@ from outreach.api import (
 )
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
 from responses import api as responses_api
-from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
+from surveys.api import (
+    SurveyDetail,
+    SurveyList,
+    SurveyPause,
+    SurveyResume,
+    VariantDetail,
+    VariantList,
+)
 from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
@@ -43,8 +50,16 @@ api_v1 = [
     path("surveys/<str:survey>", SurveyDetail.as_view(), name="api_survey"),
     path("surveys/<str:survey>/pause", SurveyPause.as_view(), name="api_survey_pause"),
     path("surveys/<str:survey>/resume", SurveyResume.as_view(), name="api_survey_resume"),
+    path("surveys/<str:survey>/variants", VariantList.as_view(), name="api_survey_variants"),
+    path(
+        "surveys/<str:survey>/variants/<int:variant_id>",
+        VariantDetail.as_view(),
+        name="api_survey_variant",
+    ),
     path("metrics", MetricsView.as_view(), name="api_metrics"),
     path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
+    path("metrics/drivers", MetricsDriversView.as_view(), name="api_metrics_drivers"),
+    path("metrics/variants", MetricsVariantsView.as_view(), name="api_metrics_variants"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
     # `path`: an address may have a slash before its @.
     path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
