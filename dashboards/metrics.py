@@ -31,6 +31,7 @@ from responses.scoring import (
     NpsSummary,
     category,
     change_z,
+    is_significant,
     proportions_z,
     rest_of,
     two_sided_p,
@@ -410,8 +411,7 @@ class Segment:
 
     @property
     def significant(self) -> bool:
-        z = self.z
-        return z is not None and abs(z) >= Z_95
+        return is_significant(self.z, self.summary.total, self.rest.total)
 
 
 @dataclass(frozen=True)
@@ -441,9 +441,10 @@ class Driver:
         return max((abs(s.impact) for s in self.segments if s.impact is not None), default=0.0)
 
 
-def _by_impact(segment: Segment) -> tuple[float, int]:
-    impact = segment.impact
-    return (-abs(impact) if impact is not None else 0.0, -segment.summary.total)
+def _by_impact(segment: Segment) -> tuple[float, float, int]:
+    # Rounded so that equal pulls tie, and a tie shows the segment that drags first.
+    impact = round(segment.impact or 0.0, 9)
+    return (-abs(impact), impact, -segment.summary.total)
 
 
 def driver_dimensions(*, filters: Filters) -> list[str]:
@@ -587,11 +588,15 @@ class VariantResult:
 
     @property
     def nps_significant(self) -> bool:
-        return self.nps_z is not None and abs(self.nps_z) >= Z_95
+        base = self.baseline
+        return base is not None and is_significant(
+            self.nps_z, self.summary.total, base.summary.total
+        )
 
     @property
     def rate_significant(self) -> bool:
-        return self.rate_z is not None and abs(self.rate_z) >= Z_95
+        base = self.baseline
+        return base is not None and is_significant(self.rate_z, self.displays, base.displays)
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,14 @@ def proportions_z(hits: int, trials: int, other_hits: int, other_trials: int) ->
     if spread == 0:
         return None
     return (hits / trials - other_hits / other_trials) / spread
+
+
+# Below this many answers (or displays) on either side, a difference is never
+# called significant: the normal approximation behind the z-tests does not hold,
+# and a segment of one detractor has no spread at all, so any z would be huge.
+MIN_TEST_SIZE = 30
+
+
+def is_significant(z: float | None, *sizes: int) -> bool:
+    """|z| ≥ 1.96 with every compared group at least MIN_TEST_SIZE large."""
+    return z is not None and abs(z) >= Z_95 and min(sizes, default=0) >= MIN_TEST_SIZE
