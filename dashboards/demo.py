@@ -14,8 +14,9 @@ from django.utils import timezone
 from responses.models import Channel, FollowUpStatus, Note, PromptEvent, Respondent, Response
 from rollups.models import Watermark
 from rollups.services import rollups_rebuild
-from surveys.models import Survey, SurveyKind
+from surveys.models import Survey, SurveyKind, SurveyVariant
 from surveys.presets import preset_texts
+from surveys.selectors import pick_variant
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Role
 
@@ -106,6 +107,15 @@ TAGS_BY_WORD = {
     "prix": "pricing",
     "export": "feature-request",
 }
+# The segment drivers should find something: free-plan users are far less happy.
+PLAN_MOOD = {"free": -0.3, "pro": 0.0, "enterprise": 0.1}
+# Displays per answer under each variant: the short question is answered more often.
+EXTRA_DISPLAYS = {"Original": (0.8, 0.3), "Short question": (0.35, 0.05)}
+SHORT_QUESTION = {
+    "en": {"question": "Would you recommend {product}?"},
+    "fr": {"question": "Recommanderiez-vous {product}\u00a0?"},
+    "de": {"question": "Würden Sie {product} empfehlen?"},
+}
 NOTES = {
     FollowUpStatus.CONTACTED: "Called them; they agreed to a follow-up demo next week.",
     FollowUpStatus.RESOLVED: "Fixed on our side and confirmed by email. Thanked them.",
@@ -119,6 +129,7 @@ class DemoOrg:
     surveys: tuple[tuple[str, str, float], ...]  # name, kind, share of answers
     base_mood: float  # shifts the score mix: higher, happier
     drift: float  # mood change over the year, so the trend moves
+    ab_test: bool = False  # its first survey tries a shorter question against the original
 
 
 DEMO_ORGS = (
@@ -132,6 +143,7 @@ DEMO_ORGS = (
         ),
         0.45,
         0.2,
+        ab_test=True,
     ),
     DemoOrg(
         "globex",
@@ -200,6 +212,7 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
             },
         )
         surveys.append((survey, share))
+    variants = _variants(surveys[0][0]) if spec.ab_test else []
     missing = wanted - Response.objects.count()
     if missing <= 0:
         return
@@ -209,15 +222,17 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
     rows = []
     for _ in range(missing):
         age_days = rng.random() * 365
-        mood = spec.base_mood + spec.drift * (0.5 - age_days / 365)
-        score = _score(rng, mood)
         person = rng.choice(people)
+        mood = spec.base_mood + spec.drift * (0.5 - age_days / 365)
+        score = _score(rng, mood + PLAN_MOOD.get(person.traits["plan"], 0.0))
         language = person.traits["language"]
         comment = ""
         if rng.random() < 0.4:
             kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
             comment = rng.choice(COMMENTS[language][kind])
         survey = rng.choices([s for s, _ in surveys], weights=[w for _, w in surveys])[0]
+        tested = variants and survey == surveys[0][0]
+        subject = f"respondent:{person.pk}"
         rows.append(
             Response(
                 organization=organization,
@@ -228,12 +243,29 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
                 language=language,
                 created_at=now - timedelta(days=age_days),
                 channel=rng.choice([Channel.WIDGET, Channel.WIDGET, Channel.LINK, Channel.EMAIL]),
+                variant=pick_variant(survey_id=survey.pk, subject=subject, variants=variants)
+                if tested
+                else None,
             )
         )
     Response.objects.bulk_create(rows, batch_size=2000)
     _displays(organization, rng, rows)
     _follow_ups(organization, rng, rows, now)
     _refresh_rollups(organization, rows, now)
+
+
+def _variants(survey: Survey) -> list[SurveyVariant]:
+    """An A/B test on the survey: its own wording against a shorter question."""
+    control, _ = SurveyVariant.objects.get_or_create(
+        organization=survey.organization, survey=survey, name="Original"
+    )
+    short, _ = SurveyVariant.objects.get_or_create(
+        organization=survey.organization,
+        survey=survey,
+        name="Short question",
+        defaults={"texts": SHORT_QUESTION},
+    )
+    return [control, short]
 
 
 def _refresh_rollups(organization: Organization, rows: list[Response], now: datetime) -> None:
@@ -261,7 +293,9 @@ def _displays(organization: Organization, rng: random.Random, rows: list[Respons
         assert response.respondent is not None
         if response.channel != Channel.WIDGET:
             continue
-        for extra in range(1 + (rng.random() < 0.8) + (rng.random() < 0.3)):
+        variant = response.variant
+        second, third = EXTRA_DISPLAYS.get(variant.name if variant else "", (0.8, 0.3))
+        for extra in range(1 + (rng.random() < second) + (rng.random() < third)):
             events.append(
                 PromptEvent(
                     organization=organization,
@@ -269,6 +303,7 @@ def _displays(organization: Organization, rng: random.Random, rows: list[Respons
                     respondent=response.respondent,
                     kind=PromptEvent.Kind.DISPLAY,
                     channel=response.channel,
+                    variant=variant,
                     created_at=response.created_at - timedelta(minutes=extra * 90),
                 )
             )

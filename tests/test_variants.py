@@ -437,3 +437,27 @@ def test_the_api_gives_the_comparison(
     assert (base["baseline"], base["response_rate"], base["nps"]) == (True, 0.2, 20.0)
     assert short["response_rate_z"] == pytest.approx(2.3094, abs=1e-4)
     assert (short["response_rate_significant"], short["nps_significant"]) == (True, False)
+
+
+# Demo data ------------------------------------------------------------------
+
+
+def test_the_demo_shows_a_dragging_segment_and_an_ab_test(db: None) -> None:
+    from django.http import QueryDict
+
+    from dashboards.filters import parse_filters
+
+    from .test_demo import seed
+
+    seed(600)
+    acme = Organization.objects.get(slug="acme")
+    with tenant_context(acme):
+        filters = parse_filters(QueryDict("range=365"), tz=acme.time_zone)
+        plan = next(d for d in metrics.drivers(filters=filters) if d.dimension == "trait:plan")
+        worst = min(plan.segments, key=lambda s: s.impact or 0)
+        assert worst.value == "free" and worst.significant
+        (test,) = metrics.variant_tests(filters=filters)
+        original, short = test.results
+        assert (original.variant.name, short.variant.name) == ("Original", "Short question")
+        assert short.rate is not None and original.rate is not None
+        assert short.rate > original.rate and short.rate_significant
