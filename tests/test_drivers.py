@@ -199,7 +199,7 @@ def test_invalid_filters_answer_400_without_numbers(
 def test_the_page_speaks_french(owner_client: Client, org: Organization, plans: None) -> None:
     owner_client.post("/account/language/", {"language": "fr"})
     html = owner_client.get(f"/o/{org.slug}/drivers/{QUERY}").content.decode()
-    assert "Moteurs" in html and "nettement plus bas" in html
+    assert "Facteurs" in html and "nettement plus bas" in html
 
 
 # The API --------------------------------------------------------------------
