@@ -26,7 +26,7 @@ from integrations.models import Delivery, Webhook
 from outreach.models import Suppression, SurveyRequest
 from responses.models import Channel, Note, Respondent, Response
 from responses.services import answer_record
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, TenantModel
@@ -284,6 +284,7 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
         )
         for email, reason in (("theo@other.test", "unsubscribed"), ("bob@other.test", "bounced")):
             Suppression.objects.create(organization=other_org, email=email, reason=reason)
+        variant = SurveyVariant.objects.create(organization=other_org, survey=theirs, name="B")
     return {
         "survey": theirs.public_key,
         "survey_id": theirs.pk,
@@ -296,6 +297,7 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
         "email": "theo@other.test",
         "external_id": "t1",
         "phone_number": "+15557654321",
+        "variant_id": variant.pk,
     }
 
 
