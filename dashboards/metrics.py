@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Count, Expression, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import In, IsNull
 from django.utils.translation import gettext as _
 
 from responses.models import Channel, PromptEvent, Response
@@ -537,17 +538,24 @@ def _driver(filters: Filters, dimension: str, overall: NpsSummary) -> Driver:
 
 
 def _top_values(filters: Filters, expression: Expression | F) -> dict[str | None, NpsSummary]:
-    """Counts of the MAX_SEGMENTS most frequent values, and of the answers without one."""
+    """Counts of the MAX_SEGMENTS most frequent values, and of the answers without one.
+
+    The plain SQL lookups (not the JSON field's own `__in` and `__isnull`, which
+    read the values as JSON on SQLite and test the key's presence on
+    PostgreSQL) compare the trait as text, as the trait filter does, and count
+    a missing key, a JSON null and an anonymous answer alike as "not set".
+    """
     rows = _responses(filters).annotate(segment=expression)
     top = [
         value
-        for value, _ in rows.filter(segment__isnull=False)
+        for value, _ in rows.filter(IsNull(expression, False))
         .values_list("segment")
         .annotate(n=Count("id"))
         .order_by("-n", "segment")[:MAX_SEGMENTS]
     ]
     tallies: dict[str | None, Scores] = defaultdict(lambda: [0] * 11)
-    kept = rows.filter(Q(segment__in=top) | Q(segment__isnull=True))
+    unset = Q(IsNull(expression, True))
+    kept = rows.filter(unset | Q(In(expression, top)) if top else unset)
     for value, score, n in kept.values_list("segment", "score").annotate(n=Count("id")).order_by():
         tallies[None if value is None else str(value)][score] += n
     return {value: _summary_of(scores) for value, scores in tallies.items()}

@@ -131,6 +131,18 @@ def test_it_sums_rare_values_as_other_and_counts_missing_ones(
     }
 
 
+def test_each_segment_filters_to_exactly_its_own_answers(in_org: Organization, survey: Any) -> None:
+    # Numbers and booleans too: the segment and the trait filter read the trait alike.
+    traits = [{"beta": True, "seats": 5}] * 3 + [{"beta": False, "seats": 12}] * 2 + [{}]
+    answer_each(survey, people(in_org, traits), [10, 9, 0, 3, 8, 10])
+    for found in metrics.drivers(filters=make_filters(MARCH)):
+        for one in found.segments:
+            value = found.filter_value(one)
+            if value is not None:
+                narrowed = make_filters({**MARCH, found.param: value})
+                assert metrics.summary(filters=narrowed) == one.summary, (found.dimension, value)
+
+
 def test_segments_come_strongest_impact_first(in_org: Organization, plans: None) -> None:
     found = metrics.drivers(filters=make_filters(MARCH))
     assert [d.strongest for d in found] == sorted((d.strongest for d in found), reverse=True)
