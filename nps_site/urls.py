@@ -23,6 +23,7 @@ from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
+from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
 
 from .health import healthz
 from .security import csp
@@ -98,8 +99,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("integrations.urls")),
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("o/<slug:org_slug>/", include("importer.urls")),
+    path("o/<slug:org_slug>/", include("testimonials.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
+    path("", include(testimonials_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/v1/", api_not_found),  # after every endpoint: a JSON 404
     path("delighted/v1/", include("delighted_api.urls")),

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "delighted_api",
     "importer",
     "alerts",
+    "testimonials",
 ]
 
 MIDDLEWARE = [
