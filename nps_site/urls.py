@@ -23,6 +23,7 @@ from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
+from testimonials import api as testimonials_api
 from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
 
 from .health import healthz
@@ -70,6 +71,22 @@ api_v1 = [
         "responses/<int:pk>/notes/<int:note_id>",
         responses_api.NoteDetail.as_view(),
         name="api_note",
+    ),
+    path("testimonials", testimonials_api.TestimonialList.as_view(), name="api_testimonials"),
+    path(
+        "testimonials/<int:pk>",
+        testimonials_api.TestimonialDetail.as_view(),
+        name="api_testimonial",
+    ),
+    path(
+        "testimonials/<int:pk>/approve",
+        testimonials_api.TestimonialApprove.as_view(),
+        name="api_testimonial_approve",
+    ),
+    path(
+        "testimonials/<int:pk>/reject",
+        testimonials_api.TestimonialReject.as_view(),
+        name="api_testimonial_reject",
     ),
     path("webhooks", WebhookList.as_view(), name="api_webhooks"),
     path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
