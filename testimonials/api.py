@@ -12,6 +12,7 @@ from rest_framework.response import Response as ApiResponse
 
 from tenants.api import TenantViewSetMixin
 from tenants.api_docs import error_responses, page_example
+from tenants.models import ApiKey
 
 from . import selectors, services
 from .models import Edit, Status, Testimonial
@@ -119,7 +120,9 @@ class TestimonialList(TenantViewSetMixin, generics.ListAPIView):  # type: ignore
     def safely_get_queryset(self) -> QuerySet[Testimonial]:
         chosen = self.request.query_params.get("status", Status.APPROVED)
         if chosen not in STATUS_FILTERS:
-            raise exceptions.ValidationError({"status": [f"Use one of {', '.join(STATUS_FILTERS)}."]})
+            raise exceptions.ValidationError(
+                {"status": [f"Use one of {', '.join(STATUS_FILTERS)}."]}
+            )
         return selectors.testimonials_listed(status="" if chosen == "all" else chosen)
 
     @extend_schema(
@@ -174,9 +177,15 @@ class TestimonialDetail(TenantViewSetMixin, generics.GenericAPIView):  # type: i
             testimonial=testimonial,
             changes=dict(incoming.validated_data),
             editor=None,
-            editor_label=f"API key {request.auth.name}" if request.auth else "API",
+            editor_label=_key_label(request),
         )
         return self._shown(pk)
+
+
+def _key_label(request: Request) -> str:
+    # A key acts for the organization: the log names the key, not a person.
+    key = request.auth
+    return f"API key {key.name}" if isinstance(key, ApiKey) else "API"
 
 
 class _Review(TenantViewSetMixin, generics.GenericAPIView):  # type: ignore[type-arg]

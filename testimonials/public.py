@@ -219,6 +219,7 @@ def wall_json(request: HttpRequest, public_key: str) -> HttpResponse:
         return throttled
     wall = _wall(public_key)
     origin = request.headers.get("Origin", "")
+    response: HttpResponse
     if origin and not _origin_allowed(wall, origin):
         response = JsonResponse(
             {"error": {"code": "origin_forbidden", "message": "Add this origin to the wall."}},

@@ -53,12 +53,7 @@ def testimonials_listed(*, status: str = "") -> QuerySet[Testimonial]:
 
 
 def testimonial_detail(*, testimonial_id: int) -> Testimonial | None:
-    return (
-        testimonials_listed()
-        .prefetch_related("edits__editor")
-        .filter(pk=testimonial_id)
-        .first()
-    )
+    return testimonials_listed().prefetch_related("edits__editor").filter(pk=testimonial_id).first()
 
 
 def status_counts() -> dict[str, int]:

@@ -227,9 +227,7 @@ def wall_of(*, organization: Organization) -> Wall:
         return Wall.objects.get(organization=organization)
 
 
-def wall_update(
-    *, wall: Wall, heading: str, accent_color: str, allowed_origins: list[str]
-) -> Wall:
+def wall_update(*, wall: Wall, heading: str, accent_color: str, allowed_origins: list[str]) -> Wall:
     wall.heading = heading.strip()[:120]
     wall.accent_color = normalize_color(accent_color)
     wall.allowed_origins = normalize_origins(allowed_origins)

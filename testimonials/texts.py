@@ -24,9 +24,7 @@ def statement(*, company: str, language: str) -> str:
     return text
 
 
-def consent_record(
-    *, statement_text: str, quote: str, name: str, company: str, title: str
-) -> str:
+def consent_record(*, statement_text: str, quote: str, name: str, company: str, title: str) -> str:
     """The whole text consented to: the statement, the words, the attribution."""
     attribution = ", ".join(part for part in (name, title, company) if part)
     return f"“{quote}”\n— {attribution}\n\n{statement_text}"
@@ -44,4 +42,3 @@ def widget_labels(*, language: str) -> dict[str, str]:
             "done": _("Thank you! You can withdraw your consent at any time:"),
             "withdraw": _("withdraw my consent"),
         }
-

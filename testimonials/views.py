@@ -166,7 +166,12 @@ def wall_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
         return HttpResponseNotAllowed([*READ_METHODS, "POST"])
     asking = selectors.asking_survey_ids()
     surveys = [(survey, survey.pk in asking) for survey in surveys_of_organization()]
-    context = {"wall": wall, "form": form, "surveys": surveys, **_snippets(request, wall.public_key)}
+    context = {
+        "wall": wall,
+        "form": form,
+        "surveys": surveys,
+        **_snippets(request, wall.public_key),
+    }
     return _render(request, "testimonials/wall_settings.html", context, status=status)
 
 

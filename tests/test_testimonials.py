@@ -114,7 +114,11 @@ def test_it_records_the_consent_with_its_exact_text_and_time(
     withdraw_url = response.json()["withdraw_url"]
     with tenant_context(asking.organization):
         testimonial = Quote.objects.get()
-    assert (testimonial.status, testimonial.name, testimonial.title) == ("pending", "Ada Lovelace", "CTO")
+    assert (testimonial.status, testimonial.name, testimonial.title) == (
+        "pending",
+        "Ada Lovelace",
+        "CTO",
+    )
     assert testimonial.quote == "Support answered in minutes."
     assert testimonial.consent_text == (
         "“Support answered in minutes.”\n— Ada Lovelace, CTO, Engines\n\n" + offer["statement"]
@@ -235,7 +239,9 @@ def test_it_measures_changed_characters() -> None:
     assert services.edit_allowance("short") == 3
 
 
-def test_it_logs_each_typo_fix_and_refuses_rewrites(survey: Survey, asking: Survey, owner: Any) -> None:
+def test_it_logs_each_typo_fix_and_refuses_rewrites(
+    survey: Survey, asking: Survey, owner: Any
+) -> None:
     testimonial = quote_of(asking, comment="The suport team is realy great at what they do.")
     with tenant_context(asking.organization):
         services.testimonial_edit(
@@ -329,7 +335,9 @@ def test_the_wall_is_cacheable_for_a_minute_and_shared_only_with_its_origins(
     assert client.post(f"/t/{wall.public_key}/testimonials.json").status_code == 405
 
 
-def test_the_wall_filters_by_language_and_limits(client: Client, asking: Survey, wall: Wall) -> None:
+def test_the_wall_filters_by_language_and_limits(
+    client: Client, asking: Survey, wall: Wall
+) -> None:
     for i in range(3):
         approved(asking, comment=f"Q{i}", client_id=f"{i}" * 20)
     assert len(wall_json(client, wall, limit="2").json()["testimonials"]) == 2
@@ -360,7 +368,12 @@ def test_it_keeps_the_wall_script_small_and_cacheable(client: Client) -> None:
     response = client.get("/testimonials.js", HTTP_ACCEPT_ENCODING="gzip")
     assert gzip.decompress(response.content) == wall_asset().body
     assert response["Access-Control-Allow-Origin"] == "*"
-    assert client.get("/testimonials.js", HTTP_IF_NONE_MATCH=response["ETag"].replace("-gz", "")).status_code == 304
+    assert (
+        client.get(
+            "/testimonials.js", HTTP_IF_NONE_MATCH=response["ETag"].replace("-gz", "")
+        ).status_code
+        == 304
+    )
     assert "innerHTML" not in wall_asset().body.decode()
 
 
@@ -399,7 +412,9 @@ def test_members_read_and_admins_review(
     assert "Spot on" in owner_client.get(f"{base}/?status=approved").content.decode()
 
 
-def test_admins_fix_typos_and_see_the_log(owner_client: Client, asking: Survey, org: Organization) -> None:
+def test_admins_fix_typos_and_see_the_log(
+    owner_client: Client, asking: Survey, org: Organization
+) -> None:
     testimonial = quote_of(asking, comment="Realy good", name="Ada")
     url = f"/o/{org.slug}/testimonials/{testimonial.pk}/edit/"
     form = {"quote": "Really good", "name": "Ada", "title": "", "company": ""}
@@ -445,10 +460,17 @@ def test_an_outsider_gets_404_on_every_testimonial_page(
     for path in ("/", "/wall/", f"/{testimonial.pk}/"):
         assert outsider_client.get(f"/o/{org.slug}/testimonials{path}").status_code == 404, path
     # Under their own slug, our ids are as unknown as missing ones.
-    assert outsider_client.get(f"/o/{other_org.slug}/testimonials/{testimonial.pk}/").status_code == 404
+    assert (
+        outsider_client.get(f"/o/{other_org.slug}/testimonials/{testimonial.pk}/").status_code
+        == 404
+    )
     for slug in (org.slug, other_org.slug):
         base = f"/o/{slug}/testimonials"
-        for path in (f"/{testimonial.pk}/review/", f"/{testimonial.pk}/edit/", f"/surveys/{asking.pk}/ask/"):
+        for path in (
+            f"/{testimonial.pk}/review/",
+            f"/{testimonial.pk}/edit/",
+            f"/surveys/{asking.pk}/ask/",
+        ):
             data = {"status": "approved", "quote": "x", "name": "x", "ask": "1"}
             assert outsider_client.post(base + path, data).status_code == 404, (slug, path)
     with tenant_context(org):
@@ -479,11 +501,20 @@ def test_the_api_lists_approved_testimonials_and_moderates(
     everything = api(client, "get", "testimonials?status=all", read_only_key).json()
     assert everything["count"] == 2
     assert api(client, "get", "testimonials?status=nope", read_only_key).status_code == 422
-    assert api(client, "post", f"testimonials/{waiting.pk}/approve", read_only_key, {}).status_code == 403
-    assert api(client, "post", f"testimonials/{waiting.pk}/approve", api_key, {}).json()["status"] == "approved"
+    assert (
+        api(client, "post", f"testimonials/{waiting.pk}/approve", read_only_key, {}).status_code
+        == 403
+    )
+    assert (
+        api(client, "post", f"testimonials/{waiting.pk}/approve", api_key, {}).json()["status"]
+        == "approved"
+    )
     again = api(client, "post", f"testimonials/{waiting.pk}/approve", api_key, {})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "conflict")
-    assert api(client, "post", f"testimonials/{shown.pk}/reject", api_key, {}).json()["status"] == "rejected"
+    assert (
+        api(client, "post", f"testimonials/{shown.pk}/reject", api_key, {}).json()["status"]
+        == "rejected"
+    )
     fixed = api(client, "patch", f"testimonials/{waiting.pk}", api_key, {"quote": "Waitin"})
     assert fixed.status_code == 200 and fixed.json()["edits"][0]["editor"] == "API key test key"
     too_much = api(client, "patch", f"testimonials/{waiting.pk}", api_key, {"quote": "Rewritten!"})
