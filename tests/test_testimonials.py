@@ -4,10 +4,12 @@ withdrawal, the wall (script, JSON, iframe page) and the REST API."""
 import gzip
 import json
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -537,3 +539,17 @@ def test_another_organizations_key_finds_no_testimonial(
         assert api(client, method, path, other_api_key, {"name": "Eve"}).status_code == 404, path
     with tenant_context(asking.organization):
         assert Quote.objects.get().status == Status.APPROVED
+
+
+def test_the_demo_has_approved_and_pending_testimonials(db: None, client: Client) -> None:
+    for _ in range(2):  # idempotent: a second run adds nothing
+        call_command("seed_demo", "--responses", "300", stdout=StringIO())
+    acme = Organization.objects.get(slug="acme")
+    with tenant_context(acme):
+        statuses = sorted(Quote.objects.values_list("status", flat=True))
+        wall = Wall.objects.get()
+    assert statuses == ["approved", "approved", "approved", "pending"]
+    shown = client.get(f"/t/{wall.public_key}/testimonials.json").json()["testimonials"]
+    assert len(shown) == 3
+    assert client.login(username="owner@acme.test", password="demo-password")
+    assert "Approve" in client.get("/o/acme/testimonials/").content.decode()
