@@ -19,7 +19,7 @@ from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
-from testimonials.models import Testimonial
+from testimonials.models import Testimonial as Quote
 
 
 def iter_routes(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
@@ -65,7 +65,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
         )
         import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
-        testimonial = Testimonial.objects.create(
+        testimonial = Quote.objects.create(
             organization=org, response=response, quote="Slow", name="Ann", consent_text="…"
         )
     return {
