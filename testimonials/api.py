@@ -113,6 +113,15 @@ EXAMPLE = {
 }
 
 
+EDIT_EXAMPLE = {
+    "field": "name",
+    "before": "Ada Lovlace",
+    "after": "Ada Lovelace",
+    "editor": "API key CRM",
+    "created_at": "2026-03-02T15:10:00Z",
+}
+
+
 class TestimonialList(TenantViewSetMixin, generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = TestimonialSerializer
     pagination_class = TestimonialPages
@@ -167,7 +176,12 @@ class TestimonialDetail(TenantViewSetMixin, generics.GenericAPIView):  # type: i
         "cannot be edited.",
         request=TestimonialEditSerializer,
         responses={200: TestimonialDetailSerializer, **error_responses(404, 422)},
-        examples=[OpenApiExample("A typo", value={"name": "Ada Lovelace"}, request_only=True)],
+        examples=[
+            OpenApiExample("A typo", value={"name": "Ada Lovelace"}, request_only=True),
+            OpenApiExample(
+                "Corrected", value={**EXAMPLE, "edits": [EDIT_EXAMPLE]}, response_only=True
+            ),
+        ],
     )
     def patch(self, request: Request, pk: int) -> ApiResponse:
         testimonial = self.get_object()
@@ -220,6 +234,7 @@ class TestimonialApprove(_Review):
         "already approved one answers 409.",
         request=None,
         responses={200: TestimonialDetailSerializer, **error_responses(404, 409)},
+        examples=[OpenApiExample("Approved", value={**EXAMPLE, "edits": []}, response_only=True)],
     )
     def post(self, request: Request, pk: int) -> ApiResponse:
         return super().post(request, pk)
@@ -234,6 +249,11 @@ class TestimonialReject(_Review):
         "already rejected one answers 409.",
         request=None,
         responses={200: TestimonialDetailSerializer, **error_responses(404, 409)},
+        examples=[
+            OpenApiExample(
+                "Rejected", value={**EXAMPLE, "status": "rejected", "edits": []}, response_only=True
+            )
+        ],
     )
     def post(self, request: Request, pk: int) -> ApiResponse:
         return super().post(request, pk)

@@ -27,6 +27,7 @@ PK_OF = {
     "respondents": "respondent_id",
     "responses": "response_id",
     "webhooks": "webhook_id",
+    "testimonials": "testimonial_id",
 }
 # Words only our organization's rows contain: none may reach another key.
 OUR_MARKERS = ("Slow service", "Called back", "Ann Example", "ann@example.com", "93.184.215.14")
