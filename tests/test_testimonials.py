@@ -363,6 +363,28 @@ def test_the_wall_page_escapes_markup_and_is_framed_only_by_its_origins(
     assert client.get("/t/tw_unknown").status_code == 404
 
 
+def test_an_unknown_key_or_token_gets_404_on_every_public_route(
+    client: Client, asking: Survey, wall: Wall
+) -> None:
+    testimonial = quote_of(asking)
+    for key in ("tw_0000000000000000", asking.public_key, "%00", "x" * 100, "{{7*7}}"):
+        assert client.get(f"/t/{key}").status_code in (400, 404), key
+        assert client.get(f"/t/{key}/testimonials.json").status_code in (400, 404), key
+    forged = testimonial.withdraw_token[:-1] + (
+        "B" if testimonial.withdraw_token.endswith("A") else "A"
+    )
+    for token in (forged, wall.public_key, "x" * 100):
+        assert client.get(f"/t/withdraw/{token}").status_code == 404, token
+        assert client.post(f"/t/withdraw/{token}").status_code == 404, token
+    for key in ("unknown-survey-key", wall.public_key):
+        assert client.get(f"/s/{key}/testimonial?id={LINK_ID}").status_code == 404, key
+        for path in ("testimonial", "testimonial/offer"):
+            response = post(client, Survey(public_key=key), path, {"name": "Eve"})
+            assert response.status_code == 404, (key, path)
+    with tenant_context(asking.organization):
+        assert Quote.objects.get().status == Status.PENDING
+
+
 def test_it_keeps_the_wall_script_small_and_cacheable(client: Client) -> None:
     size = len(wall_asset().gzipped)
     print(f"\ntestimonials.js: {len(wall_asset().body)} bytes, {size} bytes gzipped")
