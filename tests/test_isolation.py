@@ -19,6 +19,7 @@ from surveys.models import Survey, SurveyVariant
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
+from testimonials.models import Testimonial as Quote
 
 
 def iter_patterns(
@@ -73,6 +74,9 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         )
         import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
         variant = SurveyVariant.objects.create(organization=org, survey=survey, name="Short")
+        testimonial = Quote.objects.create(
+            organization=org, response=response, quote="Slow", name="Ann", consent_text="…"
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -87,6 +91,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "destination_id": destination.pk,
         "import_id": import_job.pk,
         "variant_id": variant.pk,
+        "testimonial_id": testimonial.pk,
     }
 
 

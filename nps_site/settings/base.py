@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "delighted_api",
     "importer",
     "alerts",
+    "testimonials",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +322,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "responses.models.Channel",
         "FollowUpStatusEnum": "responses.models.FollowUpStatus",
         "SurveyKindEnum": "surveys.models.SurveyKind",
+        "TestimonialStatusEnum": "testimonials.models.Status",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
