@@ -29,14 +29,18 @@ IN_SCOPE = (
     "organization_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     " OR current_setting('app.all_tenants', true) = 'on'"
 )
-# (model label, unique field) -> the function that finds its row in any organization.
+# (model label, unique field) -> the function that finds its row in any
+# organization. Apps add theirs with `register_lookup` in their ready().
 LOOKUPS = {
-    ("surveys.survey", "public_key"): "nps_survey_by_public_key",
     ("tenants.apikey", "prefix"): "nps_api_key_by_prefix",
     ("tenants.invitation", "token_hash"): "nps_invitation_by_token_hash",
-    ("testimonials.wall", "public_key"): "nps_wall_by_public_key",
-    ("testimonials.testimonial", "withdraw_token"): "nps_testimonial_by_withdraw_token",
 }
+
+
+def register_lookup(*, label: str, field: str, function: str) -> None:
+    """Allow `find_in_any_organization(model, field=...)` for one unique public value."""
+    LOOKUPS[(label, field)] = function
+
 
 M = TypeVar("M", bound=models.Model)
 
