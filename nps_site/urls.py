@@ -98,6 +98,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("integrations.urls")),
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("o/<slug:org_slug>/", include("importer.urls")),
+    path("o/<slug:org_slug>/", include("themes.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("api/v1/", include(api_v1)),

@@ -16,7 +16,8 @@ DETRACTOR, PASSIVE, PROMOTER = (0, 6), (7, 8), (9, 10)
 
 @dataclass(frozen=True)
 class Planted:
-    label: str  # the label the theme must get, or one of its phrases
+    key: str  # the stems the theme must be known by
+    label: str  # how it reads
     language: str
     count: int
     scores: tuple[int, int]
@@ -25,6 +26,7 @@ class Planted:
 
 PLANTED = (
     Planted(
+        "support",
         "support",
         "en",
         70,
@@ -40,6 +42,7 @@ PLANTED = (
     ),
     Planted(
         "slow",
+        "slow",
         "en",
         55,
         DETRACTOR,
@@ -53,6 +56,7 @@ PLANTED = (
     ),
     Planted(
         "price",
+        "price",
         "en",
         45,
         PASSIVE,
@@ -64,6 +68,7 @@ PLANTED = (
         ),
     ),
     Planted(
+        "facil utilis",
         "facile à utiliser",
         "fr",
         50,
@@ -76,6 +81,7 @@ PLANTED = (
         ),
     ),
     Planted(
+        "lent",
         "lent",
         "fr",
         35,
@@ -117,14 +123,14 @@ DOUBLES = (("support", "slow", 12, "Support is slow to answer and the pages are 
 
 
 def corpus(seed: int = 7) -> tuple[list[Comment], dict[str, int]]:
-    """About 400 comments, shuffled, and the number of comments planted per theme."""
+    """About 400 comments, shuffled, and the number of comments planted per theme key."""
     rng = random.Random(seed)
     rows: list[tuple[str, int, str]] = []
     expected: dict[str, int] = {}
     for theme in PLANTED:
         for _ in range(theme.count):
             rows.append((rng.choice(theme.templates), rng.randint(*theme.scores), theme.language))
-        expected[theme.label] = theme.count
+        expected[theme.key] = theme.count
     for first, second, count, sentence in DOUBLES:
         rows += [(sentence, rng.randint(*DETRACTOR), "en") for _ in range(count)]
         expected[first] += count

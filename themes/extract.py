@@ -5,7 +5,8 @@
    most two stop words between them (bigrams: "facile à utiliser", "easy to
    use", "customer support").
 2. A phrase counts once per comment (document frequency). Phrases in too few
-   comments are noise; phrases in most comments say nothing.
+   comments are noise. There is no upper bound: stop words already drop the
+   words every comment has, and a theme in 80 % of comments is news.
 3. Phrases are taken from the most frequent down. One whose comments mostly
    (MERGE_OVERLAP) lie inside an existing theme joins it ("customer support"
    joins "support", "load" joins "slow" when people write "slow to load");
@@ -32,7 +33,6 @@ from . import text
 
 MIN_DF = 3
 MIN_DF_SHARE = 0.01
-MAX_DF_SHARE = 0.6
 MAX_GAP = 2
 MERGE_OVERLAP = 0.6
 # A phrase labels its theme instead of its lone word when it has this share of
@@ -178,8 +178,7 @@ def _phrases_of(comment: Comment) -> dict[str, str]:
 
 def _candidates(phrases: Iterable[Phrase], documents: int) -> list[Phrase]:
     low = max(MIN_DF, math.ceil(documents * MIN_DF_SHARE))
-    high = max(low, math.floor(documents * MAX_DF_SHARE))
-    kept = [phrase for phrase in phrases if low <= phrase.df <= high]
+    kept = [phrase for phrase in phrases if phrase.df >= low]
     # On a tie, a word before a phrase and a longer (more specific) word first.
     kept.sort(key=lambda p: (-p.df, p.is_bigram, -len(p.key), p.key))
     return kept[:MAX_CANDIDATES]

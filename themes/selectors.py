@@ -95,6 +95,10 @@ class ThemeView:
     promoter_rate: float = 0.0
 
     @property
+    def share_percent(self) -> float:
+        return 100.0 * self.share
+
+    @property
     def nps(self) -> float | None:
         if not self.count:
             return None
@@ -110,7 +114,7 @@ class ThemeView:
 
     @property
     def leaning(self) -> str:
-        """"detractors", "promoters" or "" (evenly, or too few to say)."""
+        """ "detractors", "promoters" or "" (evenly, or too few to say)."""
         if self.detractor_rate == self.promoter_rate:
             return ""
         return "detractors" if self.detractor_rate > self.promoter_rate else "promoters"
@@ -262,13 +266,13 @@ def theme_response_ids(*, snapshot: ThemeSnapshot, theme: ThemeView) -> QuerySet
     return _mentions(snapshot, theme.keys)
 
 
-def responses_of_theme(*, filters: Filters, key: str) -> QuerySet[Response] | None:
-    """For the responses list: the theme's responses within the filters' survey
-    and period; None when no themes were computed for them or no such theme."""
+def theme_filter(*, filters: Filters, key: str) -> tuple[ThemeView, QuerySet[Response]] | None:
+    """For the responses list: a theme of the filters' survey and period, and a
+    condition for its responses; None when no such theme was computed."""
     snapshot = snapshot_find(scope=Scope.of(filters))
     if snapshot is None or not snapshot.has_result:
         return None
     theme = theme_find(board=themes_of(snapshot=snapshot), key=key)
     if theme is None:
         return None
-    return Response.objects.filter(pk__in=theme_response_ids(snapshot=snapshot, theme=theme))
+    return theme, Response.objects.filter(pk__in=theme_response_ids(snapshot=snapshot, theme=theme))

@@ -61,9 +61,11 @@ def themes_refresh(*, snapshot: ThemeSnapshot, force: bool = False) -> bool:
     if not force and snapshot.has_result and not _due(snapshot):
         return False
     now = timezone.now()
-    claimed = ThemeSnapshot.objects.filter(pk=snapshot.pk).filter(
-        Q(computing=False) | Q(requested_at__lt=now - RUN_TIMEOUT)
-    ).update(computing=True, requested_at=now)
+    claimed = (
+        ThemeSnapshot.objects.filter(pk=snapshot.pk)
+        .filter(Q(computing=False) | Q(requested_at__lt=now - RUN_TIMEOUT))
+        .update(computing=True, requested_at=now)
+    )
     snapshot.refresh_from_db(fields=["computing", "requested_at"])
     if claimed:
         _enqueue(organization_id=snapshot.organization_id, snapshot_id=snapshot.pk)
@@ -211,9 +213,7 @@ def theme_rename(*, theme: ThemeView, label: str, user: User | None) -> ThemeDec
     return _save_or_drop(decision)
 
 
-def theme_merge(
-    *, theme: ThemeView, into: ThemeView, user: User | None
-) -> ThemeDecision | None:
+def theme_merge(*, theme: ThemeView, into: ThemeView, user: User | None) -> ThemeDecision | None:
     """Show `theme` as part of `into`, from now on and after every recompute."""
     if theme.key == into.key:
         raise ValidationError(_("Choose another theme to merge into."))

@@ -17,11 +17,16 @@ SUPPORTED = ("en", "fr", "de")
 STEMMER_NAMES = {"en": "english", "fr": "french", "de": "german"}
 DEFAULT_LANGUAGE = "en"
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Function words, plus the evaluative filler every NPS comment is full of
 # ("great", "bien", "merci"): they say how people feel, which the score already
 # says, and would otherwise become the biggest "themes" of every survey.
 STOP_WORDS = {
-    "en": frozenset(
+    "en": _words(
         """
         a about above after again against all also am an and any are aren't as at be because
         been before being below between both but by can can't cannot could couldn't did didn't
@@ -38,9 +43,9 @@ STOP_WORDS = {
         one two many lately always sometimes anything something everything nothing bit since ago
         good great nice bad ok okay fine well love like awesome amazing excellent best better
         worse worst perfect thanks thank please overall pretty
-        """.split()
+        """
     ),
-    "fr": frozenset(
+    "fr": _words(
         """
         a à ai aie ait alors as au aucun aussi autre aux avec avez avoir avons ayant c ça car ce
         ceci cela celle celles celui ces cet cette chaque ci comme comment d dans de des du elle
@@ -52,23 +57,23 @@ STOP_WORDS = {
         rien chose choses depuis derniers dernier dernières
         bien bon bonne bons bonnes super top génial excellent parfait merci mal mauvais
         vraiment assez beaucoup globalement
-        """.split()
+        """
     ),
-    "de": frozenset(
+    "de": _words(
         """
         aber alle als also am an auch auf aus bei bin bis bist da damit dann das dass dem den der
         des die dies diese dieser doch du durch ein eine einem einen einer es für hat haben ich
         ihr im in ist ja kein keine man mit nach nicht noch nur oder schon sehr sich sie sind so
         um und uns von vor war wir wie wird zu zum zur
         gut super toll schlecht danke immer wirklich
-        """.split()
+        """
     ),
 }
 
 # French and Italian-style elisions glued to the next word: l'application, qu'il.
 ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'(?=\w)")
 # A clause ends at punctuation: a phrase never spans "slow. Support".
-CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\r\"«»…/–—]+")
+CLAUSE_BREAK = re.compile('[.!?;:,()\\[\\]\n\r"«»…/\u2013\u2014]+')
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 MIN_WORD_LENGTH = 2
 
@@ -91,7 +96,7 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
 
 def fold(text: str) -> str:
     """Lower case, typographic apostrophes made plain, NFC: what matching reads."""
-    return unicodedata.normalize("NFC", text).lower().replace("’", "'").replace("`", "'")
+    return unicodedata.normalize("NFC", text).lower().replace("\u2019", "'").replace("`", "'")
 
 
 def strip_accents(text: str) -> str:
