@@ -23,6 +23,7 @@ from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
+from themes.api import ThemesView
 
 from .health import healthz
 from .security import csp
@@ -45,6 +46,7 @@ api_v1 = [
     path("surveys/<str:survey>/resume", SurveyResume.as_view(), name="api_survey_resume"),
     path("metrics", MetricsView.as_view(), name="api_metrics"),
     path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
+    path("themes", ThemesView.as_view(), name="api_themes"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
     # `path`: an address may have a slash before its @.
     path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),

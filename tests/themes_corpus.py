@@ -122,20 +122,23 @@ NOISE_COUNT = 160
 DOUBLES = (("support", "slow", 12, "Support is slow to answer and the pages are slow too"),)
 
 
-def corpus(seed: int = 7) -> tuple[list[Comment], dict[str, int]]:
-    """About 400 comments, shuffled, and the number of comments planted per theme key."""
+def corpus(seed: int = 7, scale: float = 1.0) -> tuple[list[Comment], dict[str, int]]:
+    """About 400 comments (times `scale`), shuffled, and the number of comments
+    planted per theme key."""
     rng = random.Random(seed)
     rows: list[tuple[str, int, str]] = []
     expected: dict[str, int] = {}
     for theme in PLANTED:
-        for _ in range(theme.count):
+        count = round(theme.count * scale)
+        for _ in range(count):
             rows.append((rng.choice(theme.templates), rng.randint(*theme.scores), theme.language))
-        expected[theme.key] = theme.count
-    for first, second, count, sentence in DOUBLES:
+        expected[theme.key] = count
+    for first, second, planted, sentence in DOUBLES:
+        count = round(planted * scale)
         rows += [(sentence, rng.randint(*DETRACTOR), "en") for _ in range(count)]
         expected[first] += count
         expected[second] += count
-    for _ in range(NOISE_COUNT):
+    for _ in range(round(NOISE_COUNT * scale)):
         language = rng.choice(("en", "en", "fr"))
         pool = NOISE_EN if language == "en" else NOISE_FR
         rows.append((rng.choice(pool), rng.randint(0, 10), language))

@@ -4,22 +4,29 @@
    (unigrams) and pairs of neighbouring content words in one clause, with at
    most two stop words between them (bigrams: "facile à utiliser", "easy to
    use", "customer support").
-2. A phrase counts once per comment (document frequency). Phrases in too few
-   comments are noise. There is no upper bound: stop words already drop the
-   words every comment has, and a theme in 80 % of comments is news.
-3. Phrases are taken from the most frequent down. One whose comments mostly
-   (MERGE_OVERLAP) lie inside an existing theme joins it ("customer support"
-   joins "support", "load" joins "slow" when people write "slow to load");
-   otherwise it starts a theme. Themes whose stems are one word's variants
-   ("lent", "lenteur") are merged too.
-4. A theme's comments are every comment with one of its phrases, so a comment
-   about support and price counts in both. Its label is its most frequent
-   phrase as people wrote it (a phrase rather than a lone word when the phrase
-   carries most of it), and its key the stems of that phrase: what admins'
-   renames and merges are stored against.
+2. A phrase counts once per comment (document frequency). Phrases in fewer
+   than MIN_DF comments (or 1 %) are noise. There is no upper bound: stop
+   words already drop the words every comment has, and a theme in 80 % of
+   comments is news.
+3. A bigram that carries most uses of one of its words (PHRASE_LABEL_SHARE)
+   stands for it: "facile" and "utiliser" are not themes of their own when
+   people write "facile à utiliser".
+4. Phrases are taken from the most frequent down. One that contains a
+   theme's word and whose comments mostly (MERGE_OVERLAP) are the theme's
+   joins it ("customer support" in "support"); one clearly rarer whose
+   comments nearly all are the theme's is a related word ("ticket" beside
+   "support", shown but not counted); any other starts a theme.
+5. Near-duplicates merge: themes whose words are one word's variants ("lent",
+   "lenteur"), and themes made of mostly the same comments (Jaccard).
 
-Pure Python on plain values: the task feeds it rows, the tests feed it
-generated corpora.
+A theme's comments are those using its phrase (or a merged variant's), so a
+comment about support and price counts in both. Its label is its phrase as
+people most often wrote it, and its key the phrase's stems ("facil utilis"):
+what admins' renames and merges are stored against, with the keys of what it
+absorbed as aliases, so decisions survive a recompute.
+
+Pure Python on plain values: the task feeds it rows, the tests generated
+corpora.
 """
 
 import math
@@ -34,10 +41,10 @@ from . import text
 MIN_DF = 3
 MIN_DF_SHARE = 0.01
 MAX_GAP = 2
-MERGE_OVERLAP = 0.6
-# A phrase labels its theme instead of its lone word when it has this share of
-# the word's comments: "facile à utiliser" rather than "facile".
 PHRASE_LABEL_SHARE = 0.75
+MERGE_OVERLAP = 0.6
+RELATED_MAX_SHARE, RELATED_OVERLAP = 0.5, 0.8
+DUPLICATE_JACCARD = 0.7
 MAX_THEMES = 15
 MAX_CANDIDATES = 400
 PREFIX_MIN, PREFIX_SLACK = 4, 3
@@ -73,10 +80,10 @@ class Phrase:
 
 @dataclass
 class Theme:
-    """A core phrase, the phrases that contain it (counted), and the words met
-    in the same comments (related: absorbed so they make no theme of their
-    own, but never counted: "ticket" belongs near "support", and a comment
-    with "ticket" alone is not about support)."""
+    """A core phrase; the phrases it stands for (absorbed unigrams, longer
+    phrases containing it: aliases, their comments are the core's anyway);
+    words met in the same comments (related: shown, never counted: a comment
+    with "ticket" alone is not about support); merged near-duplicates."""
 
     core: Phrase
     members: list[Phrase] = field(default_factory=list)
@@ -84,50 +91,32 @@ class Theme:
     variants: list["Theme"] = field(default_factory=list)
 
     @property
-    def label_phrase(self) -> Phrase:
-        phrases = [self.core, *self.members]
-        bigrams = [p for p in phrases if p.is_bigram and p.df >= PHRASE_LABEL_SHARE * self.core.df]
-        return max(bigrams, key=lambda p: (p.df, p.key)) if bigrams else self.core
-
-    @property
     def key(self) -> str:
-        return self.label_phrase.key
+        return self.core.key
 
     @property
     def label(self) -> str:
-        return self.label_phrase.label
+        return self.core.label
 
     @property
     def aliases(self) -> list[str]:
         """Every key the theme can be known by: renames and merges survive a
         recompute that labels it with another of its phrases."""
-        keys = [self.key, self.core.key, *(p.key for p in self.members)]
+        keys = [self.key, *(p.key for p in self.members)]
         for variant in self.variants:
             keys += variant.aliases
         return list(dict.fromkeys(keys))
 
     @property
     def docs(self) -> set[int]:
-        """The comments that use the label phrase, or one of the variants'."""
-        label = self.label_phrase
-        docs = set(label.docs)
-        for phrase in [self.core, *self.members]:
-            if _contains(phrase, label):
-                docs |= phrase.docs
+        docs = set(self.core.docs)
         for variant in self.variants:
             docs |= variant.docs
         return docs
 
-    def take(self, phrase: Phrase) -> None:
-        (self.members if _contains(phrase, self.core) else self.related).append(phrase)
-
 
 def _stems(phrase: Phrase) -> set[str]:
     return set(phrase.key.split(" "))
-
-
-def _contains(phrase: Phrase, part: Phrase) -> bool:
-    return _stems(part) <= _stems(phrase)
 
 
 @dataclass(frozen=True)
@@ -154,8 +143,8 @@ def find_themes(comments: Iterable[Comment], *, max_themes: int = MAX_THEMES) ->
             phrase = phrases.setdefault(key, Phrase(key=key, docs=set(), surfaces=Counter()))
             phrase.docs.add(comment.id)
             phrase.surfaces[surface] += 1
-    themes = _group(_candidates(phrases.values(), len(categories)))
-    themes = _merge_variants(themes)
+    candidates, stands_for = _stand_for(_candidates(phrases.values(), len(categories)))
+    themes = _merge_duplicates(_merge_variants(_group(candidates, stands_for)))
     themes.sort(key=lambda theme: (-len(theme.docs), theme.key))
     return Analysis(comments=len(categories), categories=categories, themes=themes[:max_themes])
 
@@ -184,33 +173,60 @@ def _candidates(phrases: Iterable[Phrase], documents: int) -> list[Phrase]:
     return kept[:MAX_CANDIDATES]
 
 
-def _group(candidates: Sequence[Phrase]) -> list[Theme]:
+def _stand_for(candidates: list[Phrase]) -> tuple[list[Phrase], dict[str, list[Phrase]]]:
+    """Drop the words a bigram carries most uses of; say which bigram took each."""
+    by_key = {phrase.key: phrase for phrase in candidates}
+    taken: dict[str, list[Phrase]] = {}
+    gone: set[str] = set()
+    for bigram in (p for p in candidates if p.is_bigram):
+        for word in bigram.key.split(" "):
+            unigram = by_key.get(word)
+            if unigram and word not in gone and bigram.df >= PHRASE_LABEL_SHARE * unigram.df:
+                gone.add(word)
+                taken.setdefault(bigram.key, []).append(unigram)
+    kept = [p for p in candidates if p.key not in gone]
+    return kept, taken
+
+
+def _group(candidates: Sequence[Phrase], stands_for: dict[str, list[Phrase]]) -> list[Theme]:
     themes: list[Theme] = []
     for phrase in candidates:
-        home = _best_home(phrase, themes)
-        if home is not None:
-            home.take(phrase)
+        # A phrase that stands for words is never a mere related word: they
+        # would vanish with it ("application lente" took "lent").
+        home = _best_home(phrase, themes, related=phrase.key not in stands_for)
+        if home is None:
+            themes.append(Theme(core=phrase, members=list(stands_for.get(phrase.key, []))))
+        elif _stems(phrase) & _stems(home.core):
+            home.members.append(phrase)
         else:
-            themes.append(Theme(core=phrase))
+            home.related.append(phrase)
     return themes
 
 
-def _best_home(phrase: Phrase, themes: Sequence[Theme]) -> Theme | None:
-    best, best_overlap = None, MERGE_OVERLAP
+def _best_home(phrase: Phrase, themes: Sequence[Theme], *, related: bool) -> Theme | None:
+    best, best_overlap = None, 0.0
     for theme in themes:
         # Against the core's comments: a theme does not grow by what it absorbed.
-        overlap = len(phrase.docs & theme.core.docs) / min(phrase.df, theme.core.df)
-        if overlap >= best_overlap and (best is None or overlap > best_overlap):
+        overlap = len(phrase.docs & theme.core.docs) / phrase.df
+        if _stems(phrase) & _stems(theme.core):
+            fits = overlap >= MERGE_OVERLAP
+        else:
+            small = phrase.df <= RELATED_MAX_SHARE * theme.core.df
+            fits = related and small and overlap >= RELATED_OVERLAP
+        if fits and overlap > best_overlap:
             best, best_overlap = theme, overlap
     return best
 
 
-def _merge_variants(themes: list[Theme]) -> list[Theme]:
-    """One word's variants the stemmer keeps apart ("lent" / "lenteur",
-    "slow" / "slowness") are one theme."""
+def _merge_duplicates(themes: list[Theme]) -> list[Theme]:
+    """Themes that are mostly the same comments ("facile" and "utiliser", both
+    from "facile à utiliser") are one."""
     kept: list[Theme] = []
-    for theme in sorted(themes, key=lambda t: (len(t.core.key), -t.core.df)):
-        twin = next((other for other in kept if _variants(other.core.key, theme.core.key)), None)
+    for theme in sorted(themes, key=lambda t: -t.core.df):
+        docs = theme.docs
+        twin = next(
+            (other for other in kept if _jaccard(other.docs, docs) >= DUPLICATE_JACCARD), None
+        )
         if twin is None:
             kept.append(theme)
         else:
@@ -218,8 +234,35 @@ def _merge_variants(themes: list[Theme]) -> list[Theme]:
     return kept
 
 
+def _jaccard(first: set[int], second: set[int]) -> float:
+    return len(first & second) / len(first | second)
+
+
+def _merge_variants(themes: list[Theme]) -> list[Theme]:
+    """One word's variants the stemmer keeps apart ("lent" / "lenteur",
+    "slow" / "slowness") are one theme."""
+    kept: list[Theme] = []
+    for theme in sorted(themes, key=lambda t: -t.core.df):
+        twin = next((other for other in kept if _related_words(other, theme)), None)
+        if twin is None:
+            kept.append(theme)
+        else:
+            twin.variants.append(theme)
+    return kept
+
+
+def _words(theme: Theme) -> set[str]:
+    """The single words a theme stands for: its core's, or those its phrase absorbed."""
+    phrases = [theme.core, *theme.members]
+    return {p.key for p in phrases if not p.is_bigram} or {theme.core.key.split(" ")[0]}
+
+
+def _related_words(first: Theme, second: Theme) -> bool:
+    return any(_variants(*sorted((a, b), key=len)) for a in _words(first) for b in _words(second))
+
+
 def _variants(short: str, long: str) -> bool:
-    if " " in short or " " in long or len(short) < PREFIX_MIN:
+    if len(short) < PREFIX_MIN or short == long:
         return False
     return long.startswith(short) and len(long) - len(short) <= PREFIX_SLACK
 

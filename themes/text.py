@@ -9,7 +9,7 @@ production.
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -94,6 +94,12 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(STEMMER_NAMES[language])
 
 
+@lru_cache(maxsize=100_000)
+def stem(language: str, word: str) -> str:
+    # Words repeat (Zipf): a cache spares most of the stemmer's work.
+    return strip_accents(_stemmer(language).stemWord(word))
+
+
 def fold(text: str) -> str:
     """Lower case, typographic apostrophes made plain, NFC: what matching reads."""
     return unicodedata.normalize("NFC", text).lower().replace("\u2019", "'").replace("`", "'")
@@ -121,27 +127,29 @@ def language_of(text: str, declared: str = "") -> str:
 def clauses(text: str, language: str) -> list[list[Token]]:
     """The comment's words by clause, each with its stem and stop-word flag."""
     folded = fold(text)
-    stop_words, stemmer = STOP_WORDS[language], _stemmer(language)
     result: list[list[Token]] = []
     position = 0
     for part in CLAUSE_BREAK.split(folded):
         offset = folded.index(part, position)
         position = offset + len(part)
-        tokens = [_token(match, offset, stop_words, stemmer) for match in WORD.finditer(part)]
+        tokens = [_token(match, offset, language) for match in WORD.finditer(part)]
         if tokens:
             result.append(tokens)
     return result
 
 
-def _token(
-    match: re.Match[str], offset: int, stop_words: frozenset[str], stemmer: snowballstemmer.stemmer
-) -> Token:
+def _token(match: re.Match[str], offset: int, language: str) -> Token:
     word, start = match.group(), offset + match.start()
     elided = ELISION.match(word)
     if elided:
         word, start = word[elided.end() :], start + elided.end()
     if word.endswith("'s"):
         word = word[:-2]
-    stop = word in stop_words or len(word) < MIN_WORD_LENGTH
-    stem = "" if stop else strip_accents(stemmer.stemWord(word))
-    return Token(surface=word, stem=stem, stop=stop, start=start, end=start + len(word))
+    stop = word in STOP_WORDS[language] or len(word) < MIN_WORD_LENGTH
+    return Token(
+        surface=word,
+        stem="" if stop else stem(language, word),
+        stop=stop,
+        start=start,
+        end=start + len(word),
+    )
