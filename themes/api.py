@@ -3,7 +3,7 @@
 The query string is the back office's period and survey (read by the same
 code as `/api/v1/metrics`); the themes are the same cached computation, with
 the admins' renames and merges applied. The first request of a period starts
-the computation and answers 202 with `status: computing`: ask again.
+the computation and answers `status: computing` with no themes: ask again.
 """
 
 from typing import Any
@@ -58,7 +58,7 @@ class ThemesSerializer(serializers.Serializer[Any]):
     survey = serializers.IntegerField(allow_null=True)
     status = serializers.ChoiceField(
         choices=["computing", "updating", "ready"],
-        help_text="computing: no result yet (202); updating: the last result, a new one "
+        help_text="computing: no result yet, ask again; updating: the last result, a new one "
         "is being computed; ready: up to date, or refreshed within minutes.",
     )
     computed_at = serializers.DateTimeField(allow_null=True)
@@ -109,14 +109,10 @@ class ThemesView(APIView):
         "phrases, in English, French and German: each theme's count, its split by "
         "category, and how much more often detractors mention it than promoters (`lift`). "
         "Computed in the background and cached per survey and period: the first request "
-        "answers 202 with `status: computing` and no themes; ask again a few seconds later. "
+        "answers `status: computing` and no themes; ask again a few seconds later. "
         "Only `range`, `from`, `to` and `survey` apply.",
         parameters=[p for p in FILTER_PARAMETERS if p.name not in NOT_FOR_THEMES],
-        responses={
-            200: ThemesSerializer,
-            202: ThemesSerializer,
-            **error_responses(401, 429, 422),
-        },
+        responses={200: ThemesSerializer, **error_responses(401, 429, 422)},
         examples=[OpenApiExample("Last 30 days", value=EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
@@ -142,7 +138,7 @@ class ThemesView(APIView):
             "unthemed_count": snapshot.unthemed,
             "themes": themes,
         }
-        return Response(ThemesSerializer(body).data, status=202 if board is None else 200)
+        return Response(ThemesSerializer(body).data)
 
 
 def _theme(request: Request, filters: Filters, theme: ThemeView) -> dict[str, Any]:
