@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboards.filters import Filters
@@ -184,11 +185,16 @@ def theme_tag(request: HttpRequest, org_slug: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        message = _("Tagged %(count)d responses of “%(theme)s”.") % {
-            "count": tagged,
-            "theme": theme.label,
-        }
+        message = ngettext(
+            "Tagged %(count)d response of “%(theme)s”.",
+            "Tagged %(count)d responses of “%(theme)s”.",
+            tagged,
+        ) % {"count": tagged, "theme": theme.label}
         if skipped:
-            message += " " + _("%(count)d already had the most tags allowed.") % {"count": skipped}
+            message += " " + ngettext(
+                "%(count)d already had the most tags allowed.",
+                "%(count)d already had the most tags allowed.",
+                skipped,
+            ) % {"count": skipped}
         messages.success(request, message)
     return _done(request, filters, bar, snapshot)
