@@ -101,6 +101,14 @@ def _enqueue(*, organization_id: int, snapshot_id: int) -> None:
     transaction.on_commit(publish)
 
 
+def themes_compute_now(*, scope: Scope) -> ThemeSnapshot:
+    """Compute in this process, without the broker: for the demo data."""
+    snapshot = snapshot_for(scope=scope)
+    themes_compute(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
+    return snapshot
+
+
 def themes_compute(*, snapshot_id: int) -> ThemeSnapshot | None:
     """Read the scope's comments, find their themes, store them; safe to repeat."""
     snapshot = ThemeSnapshot.objects.filter(pk=snapshot_id).select_related("survey").first()

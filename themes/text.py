@@ -42,7 +42,7 @@ STOP_WORDS = {
         you're you've your yours yourself yourselves
         one two many lately always sometimes anything something everything nothing bit since ago
         good great nice bad ok okay fine well love like awesome amazing excellent best better
-        worse worst perfect thanks thank please overall pretty
+        worse worst perfect thanks thank please overall pretty new
         """
     ),
     "fr": _words(
