@@ -21,6 +21,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, models
 
+from .context import scope_free
 from .models import Organization, TenantModel
 
 POLICY = "tenant_isolation"
@@ -108,7 +109,11 @@ def find_in_any_organization(model: type[M], *, field: str, value: str) -> M | N
     manager: Any = model._default_manager
     if connection.vendor != "postgresql":
         return manager.unscoped().select_related("organization").filter(**{field: value}).first()
-    row = next(iter(manager.unscoped().raw(_lookup_sql(model, field), [value])), None)
+    token = scope_free.set(True)
+    try:
+        row = next(iter(manager.unscoped().raw(_lookup_sql(model, field), [value])), None)
+    finally:
+        scope_free.reset(token)
     if row is not None:
         names = [f.attname for f in Organization._meta.concrete_fields]
         values = [row.__dict__.pop(f"organization__{name}") for name in names]

@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from tenants.context import tenant_context
 from tenants.models import Invitation, Membership, Organization, Role
@@ -86,6 +88,18 @@ def test_it_resets_a_password_through_the_emailed_link(owner: Any) -> None:
     assert Client().login(username=owner.username, password="brand-new-pass-42")
 
 
+def test_a_forged_password_reset_link_sets_no_password(owner: Any) -> None:
+    uid = urlsafe_base64_encode(force_bytes(owner.pk))
+    client = Client()
+    for path in (f"/accounts/reset/{uid}/forged-token/", f"/accounts/reset/{uid}/set-password/"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "new_password1" not in page.content.decode()
+        client.post(path, {"new_password1": "taken-over-42", "new_password2": "taken-over-42"})
+    assert not Client().login(username=owner.username, password="taken-over-42")
+    assert Client().login(username=owner.username, password=PASSWORD)
+
+
 def test_it_lets_a_user_switch_between_their_organizations(
     owner: Any, owner_client: Client, org: Organization
 ) -> None:
@@ -123,6 +137,22 @@ def test_it_invites_by_email_and_the_link_grants_the_role(
     )
     # Single use.
     assert newbie.post(link.group(1)).status_code == 404
+
+
+def test_a_forged_invitation_link_gets_404(
+    owner: Any, org: Organization, outsider_client: Client
+) -> None:
+    invitation_create(
+        organization=org, email="invitee@example.com", role=Role.ADMIN, invited_by=owner
+    )
+    for token in ("forged", "x" * 300):
+        assert outsider_client.get(f"/invitations/{token}/").status_code == 404
+        refused = outsider_client.post(f"/invitations/{token}/")
+        assert refused.status_code == 404
+        assert org.name not in refused.content.decode()
+    assert not Membership.objects.filter(
+        organization=org, user__email="outsider@other.test"
+    ).exists()
 
 
 def test_it_refuses_an_expired_invitation(owner: Any, org: Organization) -> None:

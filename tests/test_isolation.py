@@ -21,12 +21,20 @@ from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
 
 
-def iter_routes(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
+def iter_patterns(
+    patterns: list[Any] | None = None, prefix: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    """Every route of the project with its pattern: the resolver walked whole."""
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(entry, URLResolver):
-            yield from iter_routes(entry.url_patterns, prefix + str(entry.pattern))
+            yield from iter_patterns(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
+            yield prefix + str(entry.pattern), entry
+
+
+def iter_routes() -> Iterator[str]:
+    for route, _ in iter_patterns():
+        yield route
 
 
 def org_routes() -> list[str]:
