@@ -96,7 +96,7 @@ EXAMPLE = {
             "nps": -51.4,
             "related": ["ticket", "answer"],
             "merged_keys": ["support"],
-            "responses_url": "https://nps.example.com/o/example/responses/?range=30&theme=support",
+            "responses_url": "https://nps.example.com/o/acme/responses/?range=30&theme=support",
         }
     ],
 }
