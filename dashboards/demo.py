@@ -18,6 +18,9 @@ from surveys.models import Survey, SurveyKind
 from surveys.presets import preset_texts
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Role
+from testimonials import services as testimonials
+from testimonials.models import Status as TestimonialStatus
+from testimonials.models import Testimonial
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed to the developer on purpose
 
@@ -200,6 +203,7 @@ def seed(*, responses_per_org: int = 10_000) -> list[Organization]:
         )
         with tenant_context(organization), transaction.atomic():
             _seed_org(organization, spec, responses_per_org)
+            _testimonials(organization, spec, reviewer=owner)
         organizations.append(organization)
     return organizations
 
@@ -252,6 +256,44 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
     _displays(organization, rng, rows)
     _follow_ups(organization, rng, rows, now)
     _refresh_rollups(organization, rows, now)
+
+
+ATTRIBUTIONS = (("CTO", "Northwind"), ("Head of Support", "Initech"), ("", "Umbrella"), ("", ""))
+
+
+def _testimonials(organization: Organization, spec: DemoOrg, *, reviewer: User) -> None:
+    """The main survey asks its promoters; three of them are on the wall, one waits."""
+    survey = Survey.objects.filter(name=spec.surveys[0][0]).first()
+    if survey is None or Testimonial.objects.exists():
+        return
+    testimonials.consent_ask_set(survey=survey, enabled=True)
+    wall = testimonials.wall_of(organization=organization)
+    testimonials.wall_update(
+        wall=wall,
+        heading=f"What {spec.name}'s customers say",
+        accent_color="#2563eb",
+        allowed_origins=[f"https://www.{spec.slug}.test"],
+    )
+    promoters = (
+        Response.objects.filter(survey=survey, score__gte=9, respondent__isnull=False)
+        .exclude(comment="")
+        .select_related("survey__organization", "respondent")
+        .order_by("-created_at")[: len(ATTRIBUTIONS)]
+    )
+    for position, (response, (title, company)) in enumerate(
+        zip(promoters, ATTRIBUTIONS, strict=False)
+    ):
+        assert response.respondent is not None
+        attribution = testimonials.Attribution(
+            name=response.respondent.name, title=title, company=company
+        )
+        quoted = testimonials.testimonial_consent(
+            response=response, attribution=attribution, language=response.language
+        )
+        if position < len(ATTRIBUTIONS) - 1:
+            testimonials.testimonial_review(
+                testimonial=quoted, status=TestimonialStatus.APPROVED, reviewer=reviewer
+            )
 
 
 def _refresh_rollups(organization: Organization, rows: list[Response], now: datetime) -> None:

@@ -23,6 +23,8 @@ from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
+from testimonials import api as testimonials_api
+from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
 from themes.api import ThemesView
 
 from .health import healthz
@@ -72,6 +74,22 @@ api_v1 = [
         responses_api.NoteDetail.as_view(),
         name="api_note",
     ),
+    path("testimonials", testimonials_api.TestimonialList.as_view(), name="api_testimonials"),
+    path(
+        "testimonials/<int:pk>",
+        testimonials_api.TestimonialDetail.as_view(),
+        name="api_testimonial",
+    ),
+    path(
+        "testimonials/<int:pk>/approve",
+        testimonials_api.TestimonialApprove.as_view(),
+        name="api_testimonial_approve",
+    ),
+    path(
+        "testimonials/<int:pk>/reject",
+        testimonials_api.TestimonialReject.as_view(),
+        name="api_testimonial_reject",
+    ),
     path("webhooks", WebhookList.as_view(), name="api_webhooks"),
     path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
     path("webhooks/<int:pk>/deliveries", DeliveryList.as_view(), name="api_webhook_deliveries"),
@@ -101,8 +119,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("o/<slug:org_slug>/", include("importer.urls")),
     path("o/<slug:org_slug>/", include("themes.urls")),
+    path("o/<slug:org_slug>/", include("testimonials.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
+    path("", include(testimonials_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/v1/", api_not_found),  # after every endpoint: a JSON 404
     path("delighted/v1/", include("delighted_api.urls")),

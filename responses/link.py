@@ -26,9 +26,9 @@ from surveys.models import Survey
 from surveys.selectors import survey_by_public_key, widget_texts
 from tenants.context import tenant_context
 
-from . import payloads, ratelimit, selectors, services
+from . import hooks, payloads, ratelimit, selectors, services
 from .errors import WidgetError
-from .models import Channel
+from .models import Channel, Response
 from .scoring import category
 from .services import AnswerConflict
 
@@ -197,16 +197,24 @@ def link_comment(request: HttpRequest, public_key: str) -> HttpResponse:
                     comment=text,
                     error=True,
                 )
-            _save_comment(survey, client_id, text.strip())
+            saved = _save_comment(survey, client_id, text.strip())
+            after = saved and hooks.next_after_link_comment(
+                request=request, survey=survey, response=saved
+            )
+            if after:
+                return HttpResponseRedirect(after)
         language = _context(survey, request)["lang"]
     thanks = reverse("link_thanks", args=[public_key])
     return HttpResponseRedirect(f"{thanks}?{urlencode({'lang': language})}")
 
 
-def _save_comment(survey: Survey, client_id: str, text: str) -> None:
+def _save_comment(survey: Survey, client_id: str, text: str) -> Response | None:
     # An id that is not a link answer of this survey is ignored, never revealed.
     with contextlib.suppress(AnswerConflict):
-        services.comment_record(survey=survey, respondent=None, client_id=client_id, comment=text)
+        return services.comment_record(
+            survey=survey, respondent=None, client_id=client_id, comment=text
+        )
+    return None
 
 
 @embeddable

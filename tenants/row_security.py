@@ -34,6 +34,8 @@ LOOKUPS = {
     ("surveys.survey", "public_key"): "nps_survey_by_public_key",
     ("tenants.apikey", "prefix"): "nps_api_key_by_prefix",
     ("tenants.invitation", "token_hash"): "nps_invitation_by_token_hash",
+    ("testimonials.wall", "public_key"): "nps_wall_by_public_key",
+    ("testimonials.testimonial", "withdraw_token"): "nps_testimonial_by_withdraw_token",
 }
 
 M = TypeVar("M", bound=models.Model)

@@ -19,6 +19,7 @@ from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
+from testimonials.models import Testimonial as Quote
 
 
 def iter_patterns(
@@ -72,6 +73,9 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
         )
         import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
+        testimonial = Quote.objects.create(
+            organization=org, response=response, quote="Slow", name="Ann", consent_text="…"
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -85,6 +89,7 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "delivery_id": delivery.pk,
         "destination_id": destination.pk,
         "import_id": import_job.pk,
+        "testimonial_id": testimonial.pk,
     }
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "importer",
     "alerts",
     "themes",
+    "testimonials",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "responses.models.Channel",
         "FollowUpStatusEnum": "responses.models.FollowUpStatus",
         "SurveyKindEnum": "surveys.models.SurveyKind",
+        "TestimonialStatusEnum": "testimonials.models.Status",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
