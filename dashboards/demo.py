@@ -65,37 +65,55 @@ LAST = [
     "Fournier",
     "Taylor",
 ]
+# Each kind of answer has a few recurring reasons, written in several ways, so
+# the Themes page finds them (support, speed, price, ease of use…).
 COMMENTS = {
     "en": {
         "promoter": [
             "Love how simple it is.",
+            "So easy to use, the whole team adopted it.",
+            "Easy to use and the reports are great.",
             "Support answered in minutes, impressive.",
             "Saves my team hours every week.",
             "The new reports are great.",
+            "Really easy to use, even for new hires.",
         ],
         "passive": [
             "Good overall, a bit pricey.",
             "Does the job; the mobile app lags.",
             "Fine, but onboarding took a while.",
+            "The price is high for what we use.",
+            "The mobile app could be faster.",
         ],
         "detractor": [
             "Too slow lately, pages take ages to load.",
             "Support never answered my ticket.",
             "Pricing went up without notice.",
             "Missing an export to Excel.",
+            "The dashboard is slow every morning.",
+            "Waited a week for support to reply.",
+            "The price went up again, hard to justify.",
         ],
     },
     "fr": {
         "promoter": [
             "Très simple à utiliser, bravo.",
+            "Facile à utiliser, toute l'équipe l'a adopté.",
             "Le support répond vite, merci !",
             "Un gain de temps énorme pour l'équipe.",
+            "Interface facile à utiliser.",
         ],
-        "passive": ["Bien, mais un peu cher.", "Correct, l'application mobile est lente."],
+        "passive": [
+            "Bien, mais un peu cher.",
+            "Correct, l'application mobile est lente.",
+            "Le prix reste élevé pour une petite équipe.",
+        ],
         "detractor": [
             "Trop lent ces derniers temps.",
             "Le support ne répond pas.",
             "Les prix ont augmenté sans prévenir.",
+            "Application très lente le matin.",
+            "Aucune réponse du support depuis une semaine.",
         ],
     },
 }

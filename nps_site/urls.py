@@ -32,6 +32,7 @@ from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
 from testimonials import api as testimonials_api
 from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
+from themes.api import ThemesView
 
 from .health import healthz
 from .security import csp
@@ -62,6 +63,7 @@ api_v1 = [
     path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
     path("metrics/drivers", MetricsDriversView.as_view(), name="api_metrics_drivers"),
     path("metrics/variants", MetricsVariantsView.as_view(), name="api_metrics_variants"),
+    path("themes", ThemesView.as_view(), name="api_themes"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
     # `path`: an address may have a slash before its @.
     path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
@@ -131,6 +133,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("integrations.urls")),
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("o/<slug:org_slug>/", include("importer.urls")),
+    path("o/<slug:org_slug>/", include("themes.urls")),
     path("o/<slug:org_slug>/", include("testimonials.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
