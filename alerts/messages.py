@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from responses.scoring import category
 
@@ -120,11 +121,19 @@ def slack_answer(answer: Answer) -> dict[str, Any]:
 
 def slack_digest(digest: Digest) -> dict[str, Any]:
     title = _("Weekly NPS of %(organization)s") % {"organization": digest.organization}
+    # Labels outside the f-strings, where xgettext can find them.
+    nps, change, responses, split, open_ = (
+        _("NPS"),
+        pgettext("weekly digest", "Change"),
+        _("Responses"),
+        _("Split"),
+        _("open"),
+    )
     numbers = [
-        _mrkdwn(f"*{_('NPS')}*\n{signed(digest.nps)}"),
-        _mrkdwn(f"*{_('Change')}*\n{slack_escape(digest.change)}"),
-        _mrkdwn(f"*{_('Responses')}*\n{digest.responses}"),
-        _mrkdwn(f"*{_('Split')}*\n{slack_escape(digest.split)}"),
+        _mrkdwn(f"*{nps}*\n{signed(digest.nps)}"),
+        _mrkdwn(f"*{change}*\n{slack_escape(digest.change)}"),
+        _mrkdwn(f"*{responses}*\n{digest.responses}"),
+        _mrkdwn(f"*{split}*\n{slack_escape(digest.split)}"),
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(_clip(title, MAX_HEADER))},
@@ -137,12 +146,12 @@ def slack_digest(digest: Digest) -> dict[str, Any]:
     ):
         if quotes:
             lines = [f"*{heading}*"] + [
-                f"*{q.score}/10* <{q.link}|{_('open')}>\n{_slack_quote(_clip(q.comment, 500))}"
+                f"*{q.score}/10* <{q.link}|{open_}>\n{_slack_quote(_clip(q.comment, 500))}"
                 for q in quotes
             ]
             blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines))})
     blocks.append(_button(_("Open the overview"), digest.link))
-    text = f"{title}: {_('NPS')} {signed(digest.nps)} ({digest.change}), {digest.responses}"
+    text = f"{title}: {nps} {signed(digest.nps)} ({digest.change}), {digest.responses}"
     return {"text": slack_escape(text), "blocks": blocks}
 
 
@@ -208,7 +217,7 @@ def teams_digest(digest: Digest) -> dict[str, Any]:
         *_facts(
             [
                 (_("NPS"), signed(digest.nps)),
-                (_("Change"), digest.change),
+                (pgettext("weekly digest", "Change"), digest.change),
                 (_("Responses"), str(digest.responses)),
                 (_("Split"), digest.split),
             ]

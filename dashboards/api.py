@@ -1,4 +1,5 @@
-"""`/api/v1/metrics` and `/api/v1/metrics/trend`: the back office's numbers.
+"""`/api/v1/metrics`, `/metrics/trend`, `/metrics/drivers` and `/metrics/variants`:
+the back office's numbers.
 
 The query string is the back office's filter bar (`dashboards.filters`), read
 by the same `parse_filters`, and the numbers come from the same
@@ -332,3 +333,252 @@ class MetricsTrendView(APIView):
             ],
         }
         return Response(TrendSerializer(body).data)
+
+
+# Segment drivers ------------------------------------------------------------------
+
+
+class SegmentSerializer(NumbersSerializer):
+    value = serializers.CharField(
+        allow_null=True, help_text="The value; null for the answers without one, and for other."
+    )
+    kind = serializers.ChoiceField(
+        choices=[metrics.VALUE, metrics.MISSING, metrics.OTHER],
+        help_text="value; missing: answers without the trait (or language); other: the "
+        f"values past the {metrics.MAX_SEGMENTS} most frequent, together.",
+    )
+    share = serializers.FloatField(help_text="Of the filtered answers, 0 to 1.")
+    gap = serializers.FloatField(help_text="NPS points against the overall NPS.")
+    impact = serializers.FloatField(help_text="share * gap: the points it adds to the overall.")
+    z = serializers.FloatField(allow_null=True, help_text="Against every other answer.")
+    significant = serializers.BooleanField(help_text="|z| ≥ 1.96.")
+    filter = serializers.DictField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The query parameter that narrows metrics (and the back office) to this "
+        'segment, e.g. {"trait": "plan:free"}; null for missing and other.',
+    )
+
+
+class DriverSerializer(serializers.Serializer[Any]):
+    dimension = serializers.CharField(help_text="channel, language or trait:<key>.")
+    segments = SegmentSerializer(many=True)
+
+
+class DriversSerializer(NumbersSerializer):
+    period = PeriodSerializer()
+    drivers = DriverSerializer(many=True)
+
+
+def _dimensions(request: Request) -> list[str] | None:
+    names = [name for name in request.query_params.getlist("dimension") if name]
+    bad = [
+        name
+        for name in names
+        if name not in ("channel", "language")
+        and not (name.startswith("trait:") and _trait_key_ok(name.removeprefix("trait:")))
+    ]
+    if bad:
+        raise exceptions.ValidationError(
+            {"dimension": ["Use channel, language or trait:<key> (letters, digits, _ or -)."]}
+        )
+    return list(dict.fromkeys(names)) or None
+
+
+def _segment(driver: metrics.Driver, segment: metrics.Segment) -> dict[str, Any]:
+    value = driver.filter_value(segment)
+    return {
+        **numbers(segment.summary),
+        "value": segment.value if segment.kind == metrics.VALUE else None,
+        "kind": segment.kind,
+        "share": segment.share,
+        "gap": segment.gap,
+        "impact": segment.impact,
+        "z": segment.z,
+        "significant": segment.significant,
+        "filter": None if value is None else {driver.param: value},
+    }
+
+
+DRIVER_EXAMPLE = {
+    **NUMBERS_EXAMPLE,
+    "period": PERIOD_EXAMPLE,
+    "drivers": [
+        {
+            "dimension": "trait:plan",
+            "segments": [
+                {
+                    **NUMBERS_EXAMPLE,
+                    "nps": -10.0,
+                    "value": "free",
+                    "kind": "value",
+                    "share": 0.25,
+                    "gap": -40.0,
+                    "impact": -10.0,
+                    "z": -3.1,
+                    "significant": True,
+                    "filter": {"trait": "plan:free"},
+                }
+            ],
+        }
+    ],
+}
+
+
+class MetricsDriversView(APIView):
+    @extend_schema(
+        summary="Segment drivers",
+        description="For each dimension (the answer's channel and language, and each "
+        "respondent trait found among the period's answers), the NPS of each value with "
+        "its margin of error, sorted by impact on the overall score (share * gap to the "
+        "overall NPS); dimensions come strongest first. `z` compares a segment with every "
+        f"other answer; |z| ≥ 1.96 is `significant`. At most {metrics.MAX_SEGMENTS} values "
+        "per dimension, most answers first; the rest are summed as `other`. Dimensions "
+        "already pinned by a filter are left out; `dimension` (repeatable) picks them. "
+        f"Filters are those of `GET /api/v1/metrics`. {DAYS}",
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter(
+                "dimension",
+                str,
+                many=True,
+                description="channel, language or trait:<key>; repeatable. Default: all.",
+            ),
+        ],
+        responses={200: DriversSerializer, **error_responses(401, 429, 422)},
+        examples=[OpenApiExample("By plan", value=DRIVER_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request) -> Response:
+        filters = read_filters(request, own=frozenset({"dimension"}))
+        dimensions = _dimensions(request)
+        overall = metrics.summary(filters=filters)
+        found = metrics.drivers(filters=filters, dimensions=dimensions)
+        body = {
+            **numbers(overall),
+            "period": period(filters),
+            "drivers": [
+                {
+                    "dimension": driver.dimension,
+                    "segments": [_segment(driver, segment) for segment in driver.segments],
+                }
+                for driver in found
+            ],
+        }
+        return Response(DriversSerializer(body).data)
+
+
+# Survey variants ------------------------------------------------------------------
+
+
+class VariantNumbersSerializer(NumbersSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    weight = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+    baseline = serializers.BooleanField(help_text="The survey's first variant.")
+    displays = serializers.IntegerField(help_text="Widget displays of this variant.")
+    widget_answers = serializers.IntegerField(help_text="Widget answers to this variant.")
+    response_rate = serializers.FloatField(
+        allow_null=True, help_text="widget_answers / displays; null without displays."
+    )
+    response_rate_z = serializers.FloatField(
+        allow_null=True, help_text="Two-proportion z against the baseline."
+    )
+    response_rate_significant = serializers.BooleanField()
+    nps_z = serializers.FloatField(allow_null=True, help_text="NPS z against the baseline.")
+    nps_significant = serializers.BooleanField()
+
+
+class VariantTestSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    public_key = serializers.CharField()
+    name = serializers.CharField()
+    variants = VariantNumbersSerializer(many=True)
+
+
+class VariantTestsSerializer(serializers.Serializer[Any]):
+    period = PeriodSerializer()
+    surveys = VariantTestSerializer(many=True)
+
+
+def _variant(result: metrics.VariantResult) -> dict[str, Any]:
+    variant = result.variant
+    return {
+        **numbers(result.summary),
+        "id": variant.pk,
+        "name": variant.name,
+        "weight": variant.weight,
+        "is_active": variant.is_active,
+        "baseline": result.baseline is None,
+        "displays": result.displays,
+        "widget_answers": result.answers,
+        "response_rate": result.rate,
+        "response_rate_z": result.rate_z,
+        "response_rate_significant": result.rate_significant,
+        "nps_z": result.nps_z,
+        "nps_significant": result.nps_significant,
+    }
+
+
+VARIANT_NUMBERS_EXAMPLE = {
+    **NUMBERS_EXAMPLE,
+    "id": 4,
+    "name": "Short question",
+    "weight": 50,
+    "is_active": True,
+    "baseline": False,
+    "displays": 200,
+    "widget_answers": 60,
+    "response_rate": 0.3,
+    "response_rate_z": 2.31,
+    "response_rate_significant": True,
+    "nps_z": 0.93,
+    "nps_significant": False,
+}
+
+
+class MetricsVariantsView(APIView):
+    @extend_schema(
+        summary="Survey variants (A/B tests)",
+        description="Each survey with wording variants (the one named by `survey`, or every "
+        "one), its variants oldest first, each with its NPS and margin of error, its widget "
+        "displays and answers and their response rate. Each variant is compared with the "
+        "first, the baseline: a two-proportion z-test for the response rate, the NPS z-test "
+        "for the score; |z| ≥ 1.96 is significant. Filters on the answer (category, score, "
+        "language, q) narrow the NPS, not the response rate. "
+        f"Filters are those of `GET /api/v1/metrics`. {DAYS}",
+        parameters=FILTER_PARAMETERS,
+        responses={200: VariantTestsSerializer, **error_responses(401, 429, 422)},
+        examples=[
+            OpenApiExample(
+                "One test",
+                value={
+                    "period": PERIOD_EXAMPLE,
+                    "surveys": [
+                        {
+                            "id": 12,
+                            "public_key": "o5Qm3pX1VQq0Xn7rQ2aJ8w",
+                            "name": "Product NPS",
+                            "variants": [VARIANT_NUMBERS_EXAMPLE],
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        filters = read_filters(request)
+        body = {
+            "period": period(filters),
+            "surveys": [
+                {
+                    "id": test.survey.pk,
+                    "public_key": test.survey.public_key,
+                    "name": test.survey.name,
+                    "variants": [_variant(result) for result in test.results],
+                }
+                for test in metrics.variant_tests(filters=filters)
+            ],
+        }
+        return Response(VariantTestsSerializer(body).data)

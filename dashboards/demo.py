@@ -14,10 +14,14 @@ from django.utils import timezone
 from responses.models import Channel, FollowUpStatus, Note, PromptEvent, Respondent, Response
 from rollups.models import Watermark
 from rollups.services import rollups_rebuild
-from surveys.models import Survey, SurveyKind
+from surveys.models import Survey, SurveyKind, SurveyVariant
 from surveys.presets import preset_texts
+from surveys.selectors import pick_variant
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, Role
+from testimonials import services as testimonials
+from testimonials.models import Status as TestimonialStatus
+from testimonials.models import Testimonial
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed to the developer on purpose
 
@@ -61,37 +65,55 @@ LAST = [
     "Fournier",
     "Taylor",
 ]
+# Each kind of answer has a few recurring reasons, written in several ways, so
+# the Themes page finds them (support, speed, price, ease of use…).
 COMMENTS = {
     "en": {
         "promoter": [
             "Love how simple it is.",
+            "So easy to use, the whole team adopted it.",
+            "Easy to use and the reports are great.",
             "Support answered in minutes, impressive.",
             "Saves my team hours every week.",
             "The new reports are great.",
+            "Really easy to use, even for new hires.",
         ],
         "passive": [
             "Good overall, a bit pricey.",
             "Does the job; the mobile app lags.",
             "Fine, but onboarding took a while.",
+            "The price is high for what we use.",
+            "The mobile app could be faster.",
         ],
         "detractor": [
             "Too slow lately, pages take ages to load.",
             "Support never answered my ticket.",
             "Pricing went up without notice.",
             "Missing an export to Excel.",
+            "The dashboard is slow every morning.",
+            "Waited a week for support to reply.",
+            "The price went up again, hard to justify.",
         ],
     },
     "fr": {
         "promoter": [
             "Très simple à utiliser, bravo.",
+            "Facile à utiliser, toute l'équipe l'a adopté.",
             "Le support répond vite, merci !",
             "Un gain de temps énorme pour l'équipe.",
+            "Interface facile à utiliser.",
         ],
-        "passive": ["Bien, mais un peu cher.", "Correct, l'application mobile est lente."],
+        "passive": [
+            "Bien, mais un peu cher.",
+            "Correct, l'application mobile est lente.",
+            "Le prix reste élevé pour une petite équipe.",
+        ],
         "detractor": [
             "Trop lent ces derniers temps.",
             "Le support ne répond pas.",
             "Les prix ont augmenté sans prévenir.",
+            "Application très lente le matin.",
+            "Aucune réponse du support depuis une semaine.",
         ],
     },
 }
@@ -106,6 +128,15 @@ TAGS_BY_WORD = {
     "prix": "pricing",
     "export": "feature-request",
 }
+# The segment drivers should find something: free-plan users are far less happy.
+PLAN_MOOD = {"free": -0.3, "pro": 0.0, "enterprise": 0.1}
+# Displays per answer under each variant: the short question is answered more often.
+EXTRA_DISPLAYS = {"Original": (0.8, 0.3), "Short question": (0.35, 0.05)}
+SHORT_QUESTION = {
+    "en": {"question": "Would you recommend {product}?"},
+    "fr": {"question": "Recommanderiez-vous {product}\u00a0?"},
+    "de": {"question": "Würden Sie {product} empfehlen?"},
+}
 NOTES = {
     FollowUpStatus.CONTACTED: "Called them; they agreed to a follow-up demo next week.",
     FollowUpStatus.RESOLVED: "Fixed on our side and confirmed by email. Thanked them.",
@@ -119,6 +150,7 @@ class DemoOrg:
     surveys: tuple[tuple[str, str, float], ...]  # name, kind, share of answers
     base_mood: float  # shifts the score mix: higher, happier
     drift: float  # mood change over the year, so the trend moves
+    ab_test: bool = False  # its first survey tries a shorter question against the original
 
 
 DEMO_ORGS = (
@@ -132,6 +164,7 @@ DEMO_ORGS = (
         ),
         0.45,
         0.2,
+        ab_test=True,
     ),
     DemoOrg(
         "globex",
@@ -182,6 +215,7 @@ def seed(*, responses_per_org: int = 10_000) -> list[Organization]:
         )
         with tenant_context(organization), transaction.atomic():
             _seed_org(organization, spec, responses_per_org)
+            _testimonials(organization, spec, reviewer=owner)
         organizations.append(organization)
     return organizations
 
@@ -200,6 +234,7 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
             },
         )
         surveys.append((survey, share))
+    variants = _variants(surveys[0][0]) if spec.ab_test else []
     missing = wanted - Response.objects.count()
     if missing <= 0:
         return
@@ -209,15 +244,17 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
     rows = []
     for _ in range(missing):
         age_days = rng.random() * 365
-        mood = spec.base_mood + spec.drift * (0.5 - age_days / 365)
-        score = _score(rng, mood)
         person = rng.choice(people)
+        mood = spec.base_mood + spec.drift * (0.5 - age_days / 365)
+        score = _score(rng, mood + PLAN_MOOD.get(person.traits["plan"], 0.0))
         language = person.traits["language"]
         comment = ""
         if rng.random() < 0.4:
             kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
             comment = rng.choice(COMMENTS[language][kind])
         survey = rng.choices([s for s, _ in surveys], weights=[w for _, w in surveys])[0]
+        tested = variants and survey == surveys[0][0]
+        subject = f"respondent:{person.pk}"
         rows.append(
             Response(
                 organization=organization,
@@ -228,12 +265,67 @@ def _seed_org(organization: Organization, spec: DemoOrg, wanted: int) -> None:
                 language=language,
                 created_at=now - timedelta(days=age_days),
                 channel=rng.choice([Channel.WIDGET, Channel.WIDGET, Channel.LINK, Channel.EMAIL]),
+                variant=pick_variant(survey_id=survey.pk, subject=subject, variants=variants)
+                if tested
+                else None,
             )
         )
     Response.objects.bulk_create(rows, batch_size=2000)
     _displays(organization, rng, rows)
     _follow_ups(organization, rng, rows, now)
     _refresh_rollups(organization, rows, now)
+
+
+def _variants(survey: Survey) -> list[SurveyVariant]:
+    """An A/B test on the survey: its own wording against a shorter question."""
+    control, _ = SurveyVariant.objects.get_or_create(
+        organization=survey.organization, survey=survey, name="Original"
+    )
+    short, _ = SurveyVariant.objects.get_or_create(
+        organization=survey.organization,
+        survey=survey,
+        name="Short question",
+        defaults={"texts": SHORT_QUESTION},
+    )
+    return [control, short]
+
+
+ATTRIBUTIONS = (("CTO", "Northwind"), ("Head of Support", "Initech"), ("", "Umbrella"), ("", ""))
+
+
+def _testimonials(organization: Organization, spec: DemoOrg, *, reviewer: User) -> None:
+    """The main survey asks its promoters; three of them are on the wall, one waits."""
+    survey = Survey.objects.filter(name=spec.surveys[0][0]).first()
+    if survey is None or Testimonial.objects.exists():
+        return
+    testimonials.consent_ask_set(survey=survey, enabled=True)
+    wall = testimonials.wall_of(organization=organization)
+    testimonials.wall_update(
+        wall=wall,
+        heading=f"What {spec.name}'s customers say",
+        accent_color="#2563eb",
+        allowed_origins=[f"https://www.{spec.slug}.test"],
+    )
+    promoters = (
+        Response.objects.filter(survey=survey, score__gte=9, respondent__isnull=False)
+        .exclude(comment="")
+        .select_related("survey__organization", "respondent")
+        .order_by("-created_at")[: len(ATTRIBUTIONS)]
+    )
+    for position, (response, (title, company)) in enumerate(
+        zip(promoters, ATTRIBUTIONS, strict=False)
+    ):
+        assert response.respondent is not None
+        attribution = testimonials.Attribution(
+            name=response.respondent.name, title=title, company=company
+        )
+        quoted = testimonials.testimonial_consent(
+            response=response, attribution=attribution, language=response.language
+        )
+        if position < len(ATTRIBUTIONS) - 1:
+            testimonials.testimonial_review(
+                testimonial=quoted, status=TestimonialStatus.APPROVED, reviewer=reviewer
+            )
 
 
 def _refresh_rollups(organization: Organization, rows: list[Response], now: datetime) -> None:
@@ -261,7 +353,9 @@ def _displays(organization: Organization, rng: random.Random, rows: list[Respons
         assert response.respondent is not None
         if response.channel != Channel.WIDGET:
             continue
-        for extra in range(1 + (rng.random() < 0.8) + (rng.random() < 0.3)):
+        variant = response.variant
+        second, third = EXTRA_DISPLAYS.get(variant.name if variant else "", (0.8, 0.3))
+        for extra in range(1 + (rng.random() < second) + (rng.random() < third)):
             events.append(
                 PromptEvent(
                     organization=organization,
@@ -269,6 +363,7 @@ def _displays(organization: Organization, rng: random.Random, rows: list[Respons
                     respondent=response.respondent,
                     kind=PromptEvent.Kind.DISPLAY,
                     channel=response.channel,
+                    variant=variant,
                     created_at=response.created_at - timedelta(minutes=extra * 90),
                 )
             )

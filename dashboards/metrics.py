@@ -14,21 +14,31 @@ survey, channel, day and score as dimensions, so a filter on language, traits
 or comment text counts every row raw. Either way the numbers are the same.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Expression, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import In, IsNull
 from django.utils.translation import gettext as _
 
 from responses.models import Channel, PromptEvent, Response
-from responses.scoring import Z_95, NpsSummary, category, change_z, two_sided_p
+from responses.scoring import (
+    Z_95,
+    NpsSummary,
+    category,
+    change_z,
+    is_significant,
+    proportions_z,
+    rest_of,
+    two_sided_p,
+)
 from rollups.selectors import outside_runs_q, rollup_rows, score_sums, served_days
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from tenants.context import current_organization
 
 from .filters import CATEGORY_SCORES, Filters
@@ -364,6 +374,313 @@ def by_trait(*, filters: Filters, key: str) -> list[TraitSummary]:
     return sorted(
         summaries, key=lambda row: (-row.summary.total, row.value is None, row.value or "")
     )
+
+
+# Segment drivers -------------------------------------------------------------
+
+MAX_SEGMENTS = 8  # values shown per dimension, most answers first; the rest is "other"
+MAX_TRAIT_KEYS = 10
+TRAIT_SAMPLE = 500  # answers read to learn which traits the respondents carry
+MISSING, OTHER, VALUE = "missing", "other", "value"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One value of a dimension (plan = pro), or the answers without it ("missing"),
+    or the values past the first MAX_SEGMENTS ("other")."""
+
+    value: str | None
+    kind: str
+    summary: NpsSummary
+    overall: NpsSummary
+
+    @property
+    def share(self) -> float:
+        return self.summary.total / self.overall.total if self.overall.total else 0.0
+
+    @property
+    def gap(self) -> float | None:
+        """NPS points above (or below) the overall score."""
+        if self.summary.nps is None or self.overall.nps is None:
+            return None
+        return self.summary.nps - self.overall.nps
+
+    @property
+    def impact(self) -> float | None:
+        """Points this segment adds to (or takes from) the overall score: had it
+        scored like everyone, the overall NPS would move by minus this."""
+        gap = self.gap
+        return None if gap is None else self.share * gap
+
+    @property
+    def rest(self) -> NpsSummary:
+        return rest_of(self.overall, self.summary)
+
+    @property
+    def z(self) -> float | None:
+        """The segment against every other answer, as two independent samples."""
+        return change_z(self.summary, self.rest)
+
+    @property
+    def significant(self) -> bool:
+        return is_significant(self.z, self.summary.total, self.rest.total)
+
+
+@dataclass(frozen=True)
+class Driver:
+    dimension: str  # "channel", "language" or "trait:<key>"
+    segments: list[Segment]
+
+    @property
+    def trait(self) -> str:
+        """The trait's key, or "" for the answer's own channel and language."""
+        kind, _, key = self.dimension.partition(":")
+        return key if kind == "trait" else ""
+
+    @property
+    def param(self) -> str:
+        """The filter that narrows the dashboard to one of its values."""
+        return "trait" if self.trait else self.dimension
+
+    def filter_value(self, segment: Segment) -> str | None:
+        """`trait=plan:pro`, `channel=email`…; None where no filter can say it."""
+        if segment.kind != VALUE or segment.value is None:
+            return None
+        return f"{self.trait}:{segment.value}" if self.trait else segment.value
+
+    @property
+    def strongest(self) -> float:
+        return max((abs(s.impact) for s in self.segments if s.impact is not None), default=0.0)
+
+
+def _by_impact(segment: Segment) -> tuple[float, float, int]:
+    # Rounded so that equal pulls tie, and a tie shows the segment that drags first.
+    impact = round(segment.impact or 0.0, 9)
+    return (-abs(impact), impact, -segment.summary.total)
+
+
+def driver_dimensions(*, filters: Filters) -> list[str]:
+    """What to break the score down by: channel, language and the traits found,
+    except those a filter already pins to one value."""
+    dimensions = [name for name in ("channel", "language") if not getattr(filters, name)]
+    pinned = {key for key, _ in filters.traits}
+    return dimensions + [f"trait:{key}" for key in trait_keys(filters=filters) if key not in pinned]
+
+
+def trait_keys(*, filters: Filters) -> list[str]:
+    """The respondents' traits worth a breakdown, from a sample of the period's answers.
+
+    A bounded read, whatever the tenant's size. Traits that look like
+    identifiers (more distinct values than half their answers, and more than
+    fit on a table) are left out: every value would be a segment of one.
+    """
+    sample = (
+        _responses(filters)
+        .filter(respondent__isnull=False)
+        .order_by()
+        .values_list("respondent__traits", flat=True)[:TRAIT_SAMPLE]
+    )
+    seen: Counter[str] = Counter()
+    values: dict[str, set[str]] = defaultdict(set)
+    for traits in sample:
+        for key, value in _scalar_traits(traits):
+            seen[key] += 1
+            values[key].add(str(value))
+    kept = [
+        key
+        for key, n in seen.items()
+        if len(values[key]) <= MAX_SEGMENTS or len(values[key]) <= n / 2
+    ]
+    return sorted(kept, key=lambda key: (-seen[key], key))[:MAX_TRAIT_KEYS]
+
+
+def _scalar_traits(traits: Any) -> Iterable[tuple[str, Any]]:
+    if not isinstance(traits, dict):
+        return []
+    return [
+        (key, value)
+        for key, value in traits.items()
+        if isinstance(value, str | int | float | bool)
+        and 0 < len(key) <= 64
+        and key.replace("_", "").replace("-", "").isalnum()  # what the trait filter accepts
+    ]
+
+
+def drivers(*, filters: Filters, dimensions: list[str] | None = None) -> list[Driver]:
+    """The NPS of each value of each dimension, strongest impact first.
+
+    Each dimension costs two grouped queries over the period's answers (the
+    channel's come from the rollups where they serve): its most frequent
+    values, then their scores; the values past MAX_SEGMENTS are summed as
+    "other" by difference with the overall counts, so no query returns more
+    than a table's worth of rows.
+    """
+    overall = summary(filters=filters)
+    if not overall.total:
+        return []
+    chosen = driver_dimensions(filters=filters) if dimensions is None else dimensions
+    found = [_driver(filters, name, overall) for name in chosen]
+    return sorted(found, key=lambda driver: -driver.strongest)
+
+
+def _driver(filters: Filters, dimension: str, overall: NpsSummary) -> Driver:
+    counts: dict[str | None, NpsSummary]
+    if dimension == "channel":
+        counts = {row.channel: row.summary for row in by_channel(filters=filters)}
+    elif dimension == "language":
+        counts = _top_values(filters, F("language"))
+    else:
+        key = dimension.removeprefix("trait:")
+        counts = _top_values(filters, KeyTextTransform(key, "respondent__traits"))
+    segments = [
+        Segment(
+            value=value,
+            kind=VALUE if value not in (None, "") else MISSING,
+            summary=counted,
+            overall=overall,
+        )
+        for value, counted in counts.items()
+        if counted.total
+    ]
+    left = rest_of(overall, sum((s.summary for s in segments), EMPTY))
+    if left.total:
+        segments.append(Segment(value=None, kind=OTHER, summary=left, overall=overall))
+    return Driver(dimension=dimension, segments=sorted(segments, key=_by_impact))
+
+
+def _top_values(filters: Filters, expression: Expression | F) -> dict[str | None, NpsSummary]:
+    """Counts of the MAX_SEGMENTS most frequent values, and of the answers without one.
+
+    The plain SQL lookups (not the JSON field's own `__in` and `__isnull`, which
+    read the values as JSON on SQLite and test the key's presence on
+    PostgreSQL) compare the trait as text, as the trait filter does, and count
+    a missing key, a JSON null and an anonymous answer alike as "not set".
+    """
+    rows = _responses(filters).annotate(segment=expression)
+    top = [
+        value
+        for value, _ in rows.filter(IsNull(expression, False))
+        .values_list("segment")
+        .annotate(n=Count("id"))
+        .order_by("-n", "segment")[:MAX_SEGMENTS]
+    ]
+    tallies: dict[str | None, Scores] = defaultdict(lambda: [0] * 11)
+    unset = Q(IsNull(expression, True))
+    kept = rows.filter(unset | Q(In(expression, top)) if top else unset)
+    for value, score, n in kept.values_list("segment", "score").annotate(n=Count("id")).order_by():
+        tallies[None if value is None else str(value)][score] += n
+    return {value: _summary_of(scores) for value, scores in tallies.items()}
+
+
+# Survey variants (A/B tests) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """One variant's numbers; compared with the survey's first variant, the baseline."""
+
+    variant: SurveyVariant
+    summary: NpsSummary
+    displays: int
+    answers: int  # widget answers: the ones that follow a display
+    baseline: "VariantResult | None" = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.answers / self.displays if self.displays else None
+
+    @property
+    def percent(self) -> float | None:
+        rate = self.rate
+        return None if rate is None else 100.0 * rate
+
+    @property
+    def nps_z(self) -> float | None:
+        return None if self.baseline is None else change_z(self.summary, self.baseline.summary)
+
+    @property
+    def rate_z(self) -> float | None:
+        base = self.baseline
+        if base is None:
+            return None
+        return proportions_z(self.answers, self.displays, base.answers, base.displays)
+
+    @property
+    def nps_significant(self) -> bool:
+        base = self.baseline
+        return base is not None and is_significant(
+            self.nps_z, self.summary.total, base.summary.total
+        )
+
+    @property
+    def rate_significant(self) -> bool:
+        base = self.baseline
+        return base is not None and is_significant(self.rate_z, self.displays, base.displays)
+
+
+@dataclass(frozen=True)
+class VariantTest:
+    survey: Survey
+    results: list[VariantResult]
+
+
+def variant_tests(*, filters: Filters) -> list[VariantTest]:
+    """Each survey with variants (the filtered one, or all), its variants' NPS and
+    response rates over the period, in three grouped queries in all.
+
+    Rollups have no variants: these count raw rows, through the (survey,
+    created_at) indexes. As on the overview, filters on the answer itself
+    narrow the NPS but not the response rate (a display has no answer).
+    """
+    variants = SurveyVariant.objects.select_related("survey").order_by("created_at", "id")
+    if filters.survey is not None:
+        variants = variants.filter(survey=filters.survey)
+    found = list(variants)
+    if not found:
+        return []
+    ids = sorted({variant.survey_id for variant in found})
+    scores = _variant_scores(filters, ids)
+    answers, displays = _variant_answers(filters, ids), _variant_displays(filters, ids)
+    tests: dict[int, list[VariantResult]] = defaultdict(list)
+    for variant in found:
+        results = tests[variant.survey_id]
+        results.append(
+            VariantResult(
+                variant=variant,
+                summary=_summary_of(scores[variant.pk]),
+                displays=displays.get(variant.pk, 0),
+                answers=answers.get(variant.pk, 0),
+                baseline=results[0] if results else None,
+            )
+        )
+    surveys = {variant.survey_id: variant.survey for variant in found}
+    ordered = sorted(tests.items(), key=lambda item: surveys[item[0]].name)
+    return [VariantTest(survey=surveys[survey_id], results=rows) for survey_id, rows in ordered]
+
+
+def _variant_scores(filters: Filters, survey_ids: list[int]) -> dict[int, Scores]:
+    tallies: dict[int, Scores] = defaultdict(lambda: [0] * 11)
+    rows = _responses(filters, survey_ids).filter(variant__isnull=False).order_by()
+    for variant_id, score, n in rows.values_list("variant_id", "score").annotate(n=Count("id")):
+        tallies[variant_id][score] += n
+    return tallies
+
+
+def _variant_answers(filters: Filters, survey_ids: list[int]) -> dict[int, int]:
+    rows = _responses(_asked(filters), survey_ids).filter(
+        variant__isnull=False, channel=Channel.WIDGET
+    )
+    return dict(rows.values_list("variant_id").annotate(n=Count("id")).order_by())
+
+
+def _variant_displays(filters: Filters, survey_ids: list[int]) -> dict[int, int]:
+    rows = PromptEvent.objects.filter(
+        _asked(filters).q_object(),
+        survey_id__in=survey_ids,
+        kind=PromptEvent.Kind.DISPLAY,
+        variant__isnull=False,
+    )
+    return dict(rows.values_list("variant_id").annotate(n=Count("id")).order_by())
 
 
 # Trend -----------------------------------------------------------------------

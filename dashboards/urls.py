@@ -7,4 +7,6 @@ app_name = "dashboards"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("trend/", views.trend, name="trend"),
+    path("drivers/", views.drivers, name="drivers"),
+    path("variants/", views.variants, name="variants"),
 ]

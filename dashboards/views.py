@@ -1,4 +1,5 @@
-"""The back office's analytics pages: the overview and the trend.
+"""The back office's analytics pages: the overview, the trend, the segment
+drivers and the survey variants (A/B tests).
 
 Both read the shared filters from the URL; invalid filters answer 400 with the
 filter bar and its messages, and no numbers.
@@ -8,8 +9,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from responses.models import Channel
 from tenants.decorators import require_role
 from tenants.models import Role
 
@@ -124,3 +127,60 @@ def trend(request: HttpRequest, org_slug: str) -> HttpResponse:
         chart=charts.line_chart(points=points, granularity=granularity),
     )
     return render(request, "dashboards/trend.html", context)
+
+
+@require_role(Role.VIEWER)
+def drivers(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Which segments pull the score up or down, each a link to the overview narrowed to it."""
+    filters, context = read_filters(request)
+    if filters is None:
+        return render(request, "dashboards/drivers.html", context, status=400)
+    found = metrics.drivers(filters=filters)
+    context.update(
+        summary=found[0].segments[0].overall if found else metrics.EMPTY,
+        drivers=[
+            {"driver": driver, "label": dimension_label(driver), "rows": _rows(filters, driver)}
+            for driver in found
+        ],
+    )
+    return render(request, "dashboards/drivers.html", context)
+
+
+def dimension_label(driver: metrics.Driver) -> str:
+    if driver.trait:
+        return driver.trait  # the integrator's own name for it
+    return str(_("Channel") if driver.dimension == "channel" else _("Language of the answer"))
+
+
+def segment_label(driver: metrics.Driver, segment: metrics.Segment) -> str:
+    if segment.kind == metrics.OTHER:
+        return str(_("Other values"))
+    if segment.kind == metrics.MISSING or segment.value is None:
+        return str(_("Not set"))
+    if driver.dimension == "channel":
+        return str(dict(Channel.choices).get(segment.value, segment.value))
+    return segment.value
+
+
+def _rows(filters: Filters, driver: metrics.Driver) -> list[dict[str, Any]]:
+    """Each segment with the overview's query string for it ("" when no filter says it)."""
+    rows = []
+    for segment in driver.segments:
+        value = driver.filter_value(segment)
+        query = ""
+        if value is not None:
+            # Other trait filters stay: the segment is narrowed within them.
+            kept = [(k, v) for k, v in filters.query_items() if k != driver.param or k == "trait"]
+            query = "?" + urlencode([*kept, (driver.param, value)])
+        rows.append({"segment": segment, "label": segment_label(driver, segment), "query": query})
+    return rows
+
+
+@require_role(Role.VIEWER)
+def variants(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The A/B tests of the surveys: response rate and NPS per variant, against the baseline."""
+    filters, context = read_filters(request)
+    if filters is None:
+        return render(request, "dashboards/variants.html", context, status=400)
+    context["tests"] = metrics.variant_tests(filters=filters)
+    return render(request, "dashboards/variants.html", context)

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import BadRequest, ValidationError
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -27,11 +28,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dashboards.filters import Filters
 from dashboards.views import read_filters
 from responses.models import Note, Respondent, Response
 from tenants.decorators import require_role
 from tenants.models import Organization, Role, role_at_least
 from tenants.selectors import members_of
+from themes.selectors import ThemeView, theme_filter
 
 from . import export, selectors, services
 from .curve import relationship_curve
@@ -97,28 +100,57 @@ def _form_errors(form: forms.Form) -> list[str]:
 # --- Responses list ---------------------------------------------------------------
 
 
+def _theme(
+    request: HttpRequest, filters: Filters
+) -> tuple[ThemeView | None, QuerySet[Response] | None]:
+    """`theme=<key>` (a link from the Themes page): that theme's responses only.
+
+    Raises BadRequest when the URL names a theme the filters' survey and period
+    do not have (or no longer have: themes are recomputed as comments change).
+    """
+    key = request.GET.get("theme", "")
+    if not key:
+        return None, None
+    found = theme_filter(filters=filters, key=key)
+    if found is None:
+        raise BadRequest(_("No such theme was found in this survey and period."))
+    theme, responses = found
+    return theme, responses
+
+
 @require_GET
 @require_role(Role.VIEWER)
 def response_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     filters, bar = read_filters(request)
     if filters is None:
         return _bad_request(request, bar)
+    try:
+        theme, of_theme = _theme(request, filters)
+    except BadRequest as error:
+        return _bad_request(request, bar, str(error))
     matching = filters.apply(Response.objects.all())
+    listed = selectors.responses_matching(filters=filters)
+    if of_theme is not None:
+        matching, listed = matching.filter(pk__in=of_theme), listed.filter(pk__in=of_theme)
     page = selectors.page_of(
-        selectors.responses_matching(filters=filters),
-        older=_cursor(request, "older"),
-        newer=_cursor(request, "newer"),
+        listed, older=_cursor(request, "older"), newer=_cursor(request, "newer")
     )
+    keep = {"theme": theme.key} if theme else {}
     context = {
         **bar,
+        "theme": theme,
+        "filter_keep": list(keep.items()),
         "page": page,
         "count": selectors.capped_count(matching),
         "count_cap": selectors.COUNT_CAP,
-        # Only the newest page of a period still running can receive new answers.
-        "poll": page.is_head and filters.end > timezone.now(),
+        # Only the newest page of a period still running can receive new answers;
+        # a theme's responses are those its computation read.
+        "poll": page.is_head and filters.end > timezone.now() and theme is None,
         "poll_qs": filters.querystring(after=selectors.latest_id()),
-        "older_qs": filters.querystring(older=page.older),
-        "newer_qs": filters.querystring(newer=page.newer),
+        "older_qs": filters.querystring(**keep, older=page.older),
+        "newer_qs": filters.querystring(**keep, newer=page.newer),
+        "export_qs": filters.querystring(**keep),
+        "unthemed_qs": filters.querystring(),
     }
     return _render(request, "followups/responses.html", context)
 
@@ -368,6 +400,12 @@ def export_csv(request: HttpRequest, org_slug: str) -> HttpResponse:
     if filters is None:
         return _bad_request(request, bar)
     queryset = filters.apply(Response.objects.all())
+    try:
+        _theme_found, of_theme = _theme(request, filters)
+    except BadRequest as error:
+        return _bad_request(request, bar, str(error))
+    if of_theme is not None:
+        queryset = queryset.filter(pk__in=of_theme)
     if request.GET.get("inbox") == "1":
         # From the inbox: the same items as on screen, in every page.
         form = InboxForm(request.GET)

@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from dashboards.api import MetricsTrendView, MetricsView
+from dashboards.api import MetricsDriversView, MetricsTrendView, MetricsVariantsView, MetricsView
 from integrations.api import DeliveryList, DeliveryRetry, WebhookDetail, WebhookList, WebhookTest
 from outreach.api import (
     BounceList,
@@ -18,11 +18,21 @@ from outreach.api import (
 )
 from outreach.urls import public_urlpatterns as outreach_public_urlpatterns
 from responses import api as responses_api
-from surveys.api import SurveyDetail, SurveyList, SurveyPause, SurveyResume
+from surveys.api import (
+    SurveyDetail,
+    SurveyList,
+    SurveyPause,
+    SurveyResume,
+    VariantDetail,
+    VariantList,
+)
 from tenants.api import OrganizationView
 from tenants.api_errors import api_not_found
 from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
+from testimonials import api as testimonials_api
+from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
+from themes.api import ThemesView
 
 from .health import healthz
 from .security import csp
@@ -43,8 +53,17 @@ api_v1 = [
     path("surveys/<str:survey>", SurveyDetail.as_view(), name="api_survey"),
     path("surveys/<str:survey>/pause", SurveyPause.as_view(), name="api_survey_pause"),
     path("surveys/<str:survey>/resume", SurveyResume.as_view(), name="api_survey_resume"),
+    path("surveys/<str:survey>/variants", VariantList.as_view(), name="api_survey_variants"),
+    path(
+        "surveys/<str:survey>/variants/<int:variant_id>",
+        VariantDetail.as_view(),
+        name="api_survey_variant",
+    ),
     path("metrics", MetricsView.as_view(), name="api_metrics"),
     path("metrics/trend", MetricsTrendView.as_view(), name="api_metrics_trend"),
+    path("metrics/drivers", MetricsDriversView.as_view(), name="api_metrics_drivers"),
+    path("metrics/variants", MetricsVariantsView.as_view(), name="api_metrics_variants"),
+    path("themes", ThemesView.as_view(), name="api_themes"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
     # `path`: an address may have a slash before its @.
     path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),
@@ -69,6 +88,22 @@ api_v1 = [
         "responses/<int:pk>/notes/<int:note_id>",
         responses_api.NoteDetail.as_view(),
         name="api_note",
+    ),
+    path("testimonials", testimonials_api.TestimonialList.as_view(), name="api_testimonials"),
+    path(
+        "testimonials/<int:pk>",
+        testimonials_api.TestimonialDetail.as_view(),
+        name="api_testimonial",
+    ),
+    path(
+        "testimonials/<int:pk>/approve",
+        testimonials_api.TestimonialApprove.as_view(),
+        name="api_testimonial_approve",
+    ),
+    path(
+        "testimonials/<int:pk>/reject",
+        testimonials_api.TestimonialReject.as_view(),
+        name="api_testimonial_reject",
     ),
     path("webhooks", WebhookList.as_view(), name="api_webhooks"),
     path("webhooks/<int:pk>", WebhookDetail.as_view(), name="api_webhook"),
@@ -98,8 +133,11 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("integrations.urls")),
     path("o/<slug:org_slug>/", include("alerts.urls")),
     path("o/<slug:org_slug>/", include("importer.urls")),
+    path("o/<slug:org_slug>/", include("themes.urls")),
+    path("o/<slug:org_slug>/", include("testimonials.urls")),
     path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
+    path("", include(testimonials_public_urlpatterns)),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/v1/", api_not_found),  # after every endpoint: a JSON 404
     path("delighted/v1/", include("delighted_api.urls")),

@@ -26,9 +26,9 @@ from surveys.models import Survey
 from surveys.selectors import survey_by_public_key, widget_texts
 from tenants.context import tenant_context
 
-from . import payloads, ratelimit, selectors, services
+from . import hooks, payloads, ratelimit, selectors, services
 from .errors import WidgetError
-from .models import Channel
+from .models import Channel, Response
 from .scoring import category
 from .services import AnswerConflict
 
@@ -70,8 +70,12 @@ def _language(request: HttpRequest) -> str:
     return str(data.get("lang") or request.headers.get("Accept-Language", ""))
 
 
-def _context(survey: Survey, request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    texts = widget_texts(survey=survey, language=_language(request))
+def _context(
+    survey: Survey, request: HttpRequest, visit: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """`visit` is the page's answer id: it picks the A/B variant whose words are shown."""
+    variant = selectors.variant_for_visit(survey=survey, client_id=visit) if visit else None
+    texts = widget_texts(survey=survey, language=_language(request), variant=variant)
     return {"survey": survey, "texts": texts, "lang": texts["language"], "scale": range(11)} | extra
 
 
@@ -114,7 +118,7 @@ def link_page(request: HttpRequest, public_key: str) -> HttpResponse:
             "properties": json.dumps(link_properties(request.GET)),
         }
         score = form_score(request.GET.get("score"))
-        context = _context(survey, request, hidden=hidden, score=score)
+        context = _context(survey, request, hidden["id"], hidden=hidden, score=score)
         return render(request, "responses/link_score.html", context)
 
 
@@ -125,7 +129,7 @@ def _score_submitted(request: HttpRequest, survey: Survey) -> HttpResponse:
     score = form_score(request.POST.get("score"))
     hidden = {key: request.POST.get(key, "") for key in ("id", "channel", "properties")}
     if score is None:
-        context = _context(survey, request, hidden=hidden, score=None, error=True)
+        context = _context(survey, request, hidden["id"], hidden=hidden, score=None, error=True)
         return render(request, "responses/link_score.html", context, status=422)
     client_id = _client_id(hidden["id"])
     services.answer_record(
@@ -136,6 +140,7 @@ def _score_submitted(request: HttpRequest, survey: Survey) -> HttpResponse:
         language=_context(survey, request)["lang"],
         channel=_channel(hidden["channel"]),
         properties=_properties(hidden["properties"]),
+        variant=selectors.variant_for_visit(survey=survey, client_id=client_id),
     )
     return _comment_step(request, survey, client_id=client_id, score=score)
 
@@ -143,7 +148,7 @@ def _score_submitted(request: HttpRequest, survey: Survey) -> HttpResponse:
 def _comment_step(
     request: HttpRequest, survey: Survey, *, client_id: str, score: int, **extra: Any
 ) -> HttpResponse:
-    context = _context(survey, request, client_id=client_id, score=score, **extra)
+    context = _context(survey, request, client_id, client_id=client_id, score=score, **extra)
     context["follow_up"] = context["texts"]["follow_up"][category(score)]
     return render(request, "responses/link_comment.html", context, status=422 if extra else 200)
 
@@ -197,24 +202,44 @@ def link_comment(request: HttpRequest, public_key: str) -> HttpResponse:
                     comment=text,
                     error=True,
                 )
-            _save_comment(survey, client_id, text.strip())
+            saved = _save_comment(survey, client_id, text.strip())
+            after = saved and hooks.next_after_link_comment(
+                request=request, survey=survey, response=saved
+            )
+            if after:
+                return HttpResponseRedirect(after)
         language = _context(survey, request)["lang"]
     thanks = reverse("link_thanks", args=[public_key])
-    return HttpResponseRedirect(f"{thanks}?{urlencode({'lang': language})}")
+    # The answer id picks the same variant's thank-you text.
+    query = urlencode({"lang": language, "id": client_id})
+    return HttpResponseRedirect(f"{thanks}?{query}")
 
 
-def _save_comment(survey: Survey, client_id: str, text: str) -> None:
+def _save_comment(survey: Survey, client_id: str, text: str) -> Response | None:
     # An id that is not a link answer of this survey is ignored, never revealed.
     with contextlib.suppress(AnswerConflict):
-        services.comment_record(survey=survey, respondent=None, client_id=client_id, comment=text)
+        return services.comment_record(
+            survey=survey, respondent=None, client_id=client_id, comment=text
+        )
+    return None
 
 
 @embeddable
 @require_GET
 def link_thanks(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = _survey(public_key)
+    visit = request.GET.get("id", "")
     with tenant_context(survey.organization):
-        return render(request, "responses/link_thanks.html", _context(survey, request))
+        context = _context(survey, request, visit if _is_client_id(visit) else None)
+        return render(request, "responses/link_thanks.html", context)
+
+
+def _is_client_id(value: str) -> bool:
+    try:
+        payloads.client_id(value)
+    except WidgetError:
+        return False
+    return True
 
 
 def link_url(*, survey: Survey, ref: str = "") -> str:

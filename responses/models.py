@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from tenants.models import TenantModel
 
 
@@ -82,6 +82,10 @@ class Response(TenantModel):
     client_id = models.CharField(max_length=64, blank=True)
     # Segmentation passed along with the answer (?ref=, traits on the link page).
     properties = models.JSONField(default=dict, blank=True)
+    # The wording the respondent was shown, when the survey runs an A/B test.
+    variant = models.ForeignKey(
+        SurveyVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +161,10 @@ class PromptEvent(TenantModel):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WIDGET)
+    # The wording shown (for a display) or answered, when the survey runs an A/B test.
+    variant = models.ForeignKey(
+        SurveyVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

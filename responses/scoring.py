@@ -102,3 +102,39 @@ def change_z(current: NpsSummary, previous: NpsSummary) -> float | None:
 def two_sided_p(z: float) -> float:
     """Chance of a change at least this large if nothing changed (normal approximation)."""
     return math.erfc(abs(z) / math.sqrt(2))
+
+
+def rest_of(total: NpsSummary, part: NpsSummary) -> NpsSummary:
+    """The answers of `total` outside `part` (a segment against everyone else)."""
+    return NpsSummary(
+        promoters=total.promoters - part.promoters,
+        passives=total.passives - part.passives,
+        detractors=total.detractors - part.detractors,
+    )
+
+
+def proportions_z(hits: int, trials: int, other_hits: int, other_trials: int) -> float | None:
+    """Two-proportion z (pooled), e.g. two response rates; |z| ≥ 1.96 is significant.
+
+    None when a side has no trials or the pooled rate leaves no spread (all or
+    nothing answered), or when there are more hits than trials, where the
+    test means nothing.
+    """
+    if not trials or not other_trials or hits > trials or other_hits > other_trials:
+        return None
+    pooled = (hits + other_hits) / (trials + other_trials)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / trials + 1 / other_trials))
+    if spread == 0:
+        return None
+    return (hits / trials - other_hits / other_trials) / spread
+
+
+# Below this many answers (or displays) on either side, a difference is never
+# called significant: the normal approximation behind the z-tests does not hold,
+# and a segment of one detractor has no spread at all, so any z would be huge.
+MIN_TEST_SIZE = 30
+
+
+def is_significant(z: float | None, *sizes: int) -> bool:
+    """|z| ≥ 1.96 with every compared group at least MIN_TEST_SIZE large."""
+    return z is not None and abs(z) >= Z_95 and min(sizes, default=0) >= MIN_TEST_SIZE

@@ -5,14 +5,27 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from surveys.policy import Decision, History, decide
+from surveys.selectors import variant_for
 
 from .models import Note, PromptEvent, Respondent, Response
 
 
 def respondent_by_id(*, respondent_id: int) -> Respondent | None:
     return Respondent.objects.filter(pk=respondent_id).first()
+
+
+def variant_for_respondent(*, survey: Survey, respondent: Respondent) -> SurveyVariant | None:
+    """The wording this person is shown. Their id, not their browser's: a person
+    who signs in on another device keeps their variant."""
+    return variant_for(survey=survey, subject=f"respondent:{respondent.pk}")
+
+
+def variant_for_visit(*, survey: Survey, client_id: str) -> SurveyVariant | None:
+    """The wording one anonymous link visit is shown, by the answer id its page
+    carries, so the score, comment and thank-you steps all show the same one."""
+    return variant_for(survey=survey, subject=f"visit:{client_id}")
 
 
 def respondent_history(*, survey: Survey, respondent: Respondent) -> History:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from tenants.models import Organization
 
 from .models import Channel, PromptEvent, Respondent, Response
@@ -98,6 +98,7 @@ def prompt_event_record(
     kind: str,
     channel: str = Channel.WIDGET,
     created_at: datetime | None = None,
+    variant: SurveyVariant | None = None,
 ) -> PromptEvent:
     event = PromptEvent(
         organization_id=survey.organization_id,
@@ -105,6 +106,7 @@ def prompt_event_record(
         respondent=respondent,
         kind=kind,
         channel=channel,
+        variant=variant,
     )
     if created_at is not None:
         event.created_at = created_at
@@ -123,18 +125,23 @@ def answer_record(
     channel: str = Channel.WIDGET,
     properties: dict[str, Any] | None = None,
     created_at: datetime | None = None,
+    variant: SurveyVariant | None = None,
 ) -> tuple[Response, bool]:
     """Stores an answer; the same client id again updates it (a changed score,
     a comment added later, or a retry) instead of counting twice.
 
-    Committed when this returns, so the caller may acknowledge it durably.
+    `variant` is the wording the respondent answered; an update keeps the
+    variant of the first send. Committed when this returns, so the caller
+    may acknowledge it durably.
     """
     with transaction.atomic():
         response = Response.objects.select_for_update().filter(client_id=client_id).first()
         if response is None:
             try:
                 with transaction.atomic():
-                    answer = _Answer(score, comment, language, channel, properties, created_at)
+                    answer = _Answer(
+                        score, comment, language, channel, properties, created_at, variant
+                    )
                     return _create(survey, respondent, client_id, answer), True
             except IntegrityError:  # the same answer, sent twice at once
                 response = Response.objects.select_for_update().get(client_id=client_id)
@@ -152,6 +159,7 @@ class _Answer:
     properties: dict[str, Any] | None
     # Set for answers given elsewhere first (server-side capture, imports).
     created_at: datetime | None
+    variant: SurveyVariant | None = None
 
 
 def _create(
@@ -166,6 +174,7 @@ def _create(
         comment=answer.comment or "",
         language=answer.language,
         channel=answer.channel,
+        variant=answer.variant,
         # A snapshot: segments stay as they were when the person answered.
         properties=answer.properties if answer.properties is not None else _traits_of(respondent),
     )
@@ -179,6 +188,7 @@ def _create(
             kind=PromptEvent.Kind.ANSWER,
             channel=answer.channel,
             created_at=response.created_at,
+            variant=answer.variant,
         )
     return response
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from surveys.selectors import widget_texts
 from tenants.identity import verify_user_hash
 
@@ -64,7 +64,8 @@ def widget_config(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
         "token": respondent_token(survey=survey, respondent=respondent),
     }
     if decision.show:
-        data.update(_presentation(survey, payloads.language(body.get("language"))))
+        variant = selectors.variant_for_respondent(survey=survey, respondent=respondent)
+        data.update(_presentation(survey, payloads.language(body.get("language")), variant))
     return JsonResponse(data)
 
 
@@ -84,8 +85,8 @@ def _verify_identity(survey: Survey, identity: services.Identity, user_hash: str
         )
 
 
-def _presentation(survey: Survey, language: str) -> dict[str, Any]:
-    texts = widget_texts(survey=survey, language=language)
+def _presentation(survey: Survey, language: str, variant: SurveyVariant | None) -> dict[str, Any]:
+    texts = widget_texts(survey=survey, language=language, variant=variant)
     flat = {"question": texts["question"], "thank_you": texts["thank_you"], **texts["labels"]}
     flat.update({f"follow_up_{name}": text for name, text in texts["follow_up"].items()})
     return {
@@ -111,7 +112,10 @@ def _respondent(survey: Survey, body: dict[str, Any]) -> Respondent:
 def widget_display(request: HttpRequest, *, survey: Survey, body: dict[str, Any]) -> JsonResponse:
     respondent = _respondent(survey, body)
     services.prompt_event_record(
-        survey=survey, respondent=respondent, kind=PromptEvent.Kind.DISPLAY
+        survey=survey,
+        respondent=respondent,
+        kind=PromptEvent.Kind.DISPLAY,
+        variant=selectors.variant_for_respondent(survey=survey, respondent=respondent),
     )
     return JsonResponse({"recorded": "display"}, status=201)
 
@@ -131,6 +135,7 @@ def widget_answer(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
             score=score,
             comment=comment,
             language=payloads.language(body.get("language")),
+            variant=selectors.variant_for_respondent(survey=survey, respondent=respondent),
         )
     except AnswerConflict:
         raise _conflict() from None
@@ -159,7 +164,8 @@ def widget_dismiss(request: HttpRequest, *, survey: Survey, body: dict[str, Any]
     """'Not now' hides the survey for a while, "never" for good."""
     kind = payloads.dismissal(body.get("kind"))
     respondent = _respondent(survey, body)
-    services.prompt_event_record(survey=survey, respondent=respondent, kind=kind)
+    variant = selectors.variant_for_respondent(survey=survey, respondent=respondent)
+    services.prompt_event_record(survey=survey, respondent=respondent, kind=kind, variant=variant)
     return JsonResponse({"recorded": kind}, status=201)
 
 

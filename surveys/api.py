@@ -1,4 +1,5 @@
-"""`/api/v1/surveys`: create, read, change, pause, resume and delete surveys.
+"""`/api/v1/surveys`: create, read, change, pause, resume and delete surveys,
+and `/api/v1/surveys/<survey>/variants`: their wording variants (A/B tests).
 
 Input is checked twice, as in the back office: the serializer checks the
 shape (types, choices), then the services run the model's validation (names,
@@ -27,7 +28,7 @@ from tenants.api_docs import error_responses, page_example
 from tenants.context import current_organization
 
 from . import install, selectors, services, validation
-from .models import LANGUAGE_CHOICES, Position, Survey, SurveyKind
+from .models import LANGUAGE_CHOICES, Position, Survey, SurveyKind, SurveyVariant
 
 RECUR_MIN_DAYS, RECUR_MAX_DAYS = 1, 365  # the back office's recurrence form allows the same
 
@@ -381,3 +382,158 @@ class SurveyResume(SurveyObjectMixin, generics.GenericAPIView):  # type: ignore[
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.answer(services.survey_resume(survey=self.survey()))
+
+
+# Variants (A/B tests) ------------------------------------------------------------
+
+
+class VariantSerializer(serializers.ModelSerializer[SurveyVariant]):
+    survey = serializers.IntegerField(source="survey_id", help_text="The survey's id.")
+
+    class Meta:
+        model = SurveyVariant
+        fields = [
+            "id",
+            "survey",
+            "name",
+            "weight",
+            "texts",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+VARIANT_TEXTS = serializers.DictField(
+    child=serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=1000),
+        allow_null=True,
+    ),
+    required=False,
+    help_text="The texts this variant rewords, shaped like a survey's (language, then "
+    "question, follow_up, …); what it leaves out is the survey's own. On PATCH they are "
+    "merged into the current ones; null removes a text or a whole language.",
+)
+
+
+class VariantChangeSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=80, required=False)
+    weight = serializers.IntegerField(
+        min_value=services.MIN_WEIGHT,
+        max_value=services.MAX_WEIGHT,
+        required=False,
+        help_text="Share of respondents, relative to the other running variants' weights.",
+    )
+    texts = VARIANT_TEXTS
+    is_active = serializers.BooleanField(
+        required=False, help_text="false stops the variant: its respondents go to the others."
+    )
+
+
+class VariantCreateSerializer(VariantChangeSerializer):
+    name = serializers.CharField(max_length=80)
+
+
+VARIANT_EXAMPLE = {
+    "id": 4,
+    "survey": 12,
+    "name": "Short question",
+    "weight": 50,
+    "texts": {"en": {"question": "Would you recommend {product}?"}},
+    "is_active": True,
+    "created_at": "2026-03-01T09:30:00Z",
+    "updated_at": "2026-03-01T09:30:00Z",
+}
+VARIANT_RESPONSE = [OpenApiExample("A variant", value=VARIANT_EXAMPLE, response_only=True)]
+VARIANT_ID = OpenApiParameter("variant_id", int, OpenApiParameter.PATH)
+
+
+class VariantList(SurveyObjectMixin):
+    serializer_class = VariantSerializer
+
+    @extend_schema(
+        summary="List a survey's variants",
+        description="Every wording variant of the survey, running or stopped, oldest first "
+        "(the first is the baseline the comparisons use). Not paginated: a survey has few.",
+        parameters=[REFERENCE],
+        responses={200: VariantSerializer(many=True), **error_responses(401, 404, 429)},
+        examples=[OpenApiExample("Variants", value=[VARIANT_EXAMPLE], response_only=True)],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        variants = selectors.variants_of_survey(survey=self.survey())
+        return Response(VariantSerializer(variants, many=True).data)
+
+    @extend_schema(
+        summary="Add a variant",
+        description="Adds a running variant: from now on respondents are split between the "
+        "running variants in proportion to their weights, each always seeing the same one. "
+        "A variant without texts asks the survey's own words: create one as the control.",
+        parameters=[REFERENCE],
+        request=VariantCreateSerializer,
+        responses={201: VariantSerializer, **error_responses(401, 403, 404, 422, 429)},
+        examples=[
+            OpenApiExample(
+                "A shorter question",
+                value={"name": "Short question", "texts": {"en": {"question": "Recommend us?"}}},
+                request_only=True,
+            ),
+            *VARIANT_RESPONSE,
+        ],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        survey = self.survey()
+        incoming = VariantCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        is_active = data.pop("is_active", True)
+        variant = services.variant_create(survey=survey, **data)
+        if not is_active:
+            variant = services.variant_update(variant=variant, is_active=False)
+        return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+
+class VariantDetail(SurveyObjectMixin):
+    serializer_class = VariantSerializer
+    http_method_names: ClassVar[list[str]] = ["get", "patch", "options"]  # type: ignore[misc]
+
+    def variant(self) -> SurveyVariant:
+        found = (
+            selectors.variants_of_survey(survey=self.survey())
+            .filter(pk=self.kwargs["variant_id"])
+            .first()
+        )
+        if found is None:
+            raise exceptions.NotFound("This survey has no variant with this id.")
+        return found
+
+    @extend_schema(
+        summary="Read a variant",
+        parameters=[REFERENCE, VARIANT_ID],
+        responses={200: VariantSerializer, **error_responses(401, 404, 429)},
+        examples=VARIANT_RESPONSE,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(VariantSerializer(self.variant()).data)
+
+    @extend_schema(
+        summary="Change, stop or restart a variant",
+        description="Changes only the fields sent; `is_active: false` stops the variant "
+        "(its data stays, its respondents go to the other running variants). There is no "
+        "delete: a variant's answers keep naming it.",
+        parameters=[REFERENCE, VARIANT_ID],
+        request=VariantChangeSerializer,
+        responses={200: VariantSerializer, **error_responses(401, 403, 404, 422, 429)},
+        examples=[
+            OpenApiExample("Stop it", value={"is_active": False}, request_only=True),
+            *VARIANT_RESPONSE,
+        ],
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        variant = self.variant()
+        incoming = VariantChangeSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        changes = dict(incoming.validated_data)
+        if "texts" in changes:
+            changes["texts"] = _merge_patch(variant.texts, changes["texts"])
+        return Response(VariantSerializer(services.variant_update(variant=variant, **changes)).data)

@@ -199,3 +199,74 @@ class SurveyEditForm(forms.Form):
         """Files the services' errors under the fields they belong to."""
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class VariantForm(forms.Form):
+    """A variant's name, weight and the texts it rewords; empty texts keep the survey's."""
+
+    name = forms.CharField(label=_("Name"), max_length=80)
+    weight = forms.IntegerField(
+        label=_("Weight"),
+        min_value=1,
+        max_value=1000,
+        initial=50,
+        help_text=_("Respondents are split between running variants in proportion to weight."),
+    )
+
+    def __init__(self, *args: Any, survey: Survey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.survey = survey
+        # Only the languages the survey speaks: a variant cannot add one.
+        for language in survey.languages:
+            for key in TEXT_KEYS:
+                self.fields[text_field_name(language, key)] = forms.CharField(
+                    label=TEXT_LABELS[key],
+                    required=False,
+                    max_length=validation.MAX_TEXT,
+                    widget=forms.Textarea(
+                        attrs={"rows": 2, "placeholder": survey.texts[language].get(key, "")}
+                    ),
+                )
+
+    @classmethod
+    def initial_for(cls, variant: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {"name": variant.name, "weight": variant.weight}
+        for language, entry in variant.texts.items():
+            for key, text in entry.items():
+                initial[text_field_name(language, key)] = text
+        return initial
+
+    def language_sections(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": language,
+                "name": LANGUAGE_NAMES.get(language, language),
+                "fields": [self[text_field_name(language, key)] for key in TEXT_KEYS],
+            }
+            for language in self.survey.languages
+            if language in LANGUAGE_NAMES
+        ]
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        texts: dict[str, dict[str, str]] = {}
+        for language in self.survey.languages:
+            entry = {
+                key: text
+                for key in TEXT_KEYS
+                if (text := (self.cleaned_data.get(text_field_name(language, key)) or "").strip())
+            }
+            if entry:
+                texts[language] = entry
+        return texts
+
+    def add_model_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class VariantCreateForm(VariantForm):
+    with_control = forms.BooleanField(
+        label=_("Also create “Original”, a control variant with the survey's own texts"),
+        required=False,
+        initial=True,
+    )

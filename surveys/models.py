@@ -157,3 +157,34 @@ _NORMALIZERS = {
     "allowed_origins": validation.normalize_origins,
     "logo_url": validation.normalize_logo_url,
 }
+
+
+class SurveyVariant(TenantModel):
+    """A wording of a survey tried against others (an A/B test).
+
+    `texts` override the survey's own, language by language and key by key;
+    a variant without texts asks the survey's own words (the control).
+    Respondents are split between a survey's active variants by weight.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=80)
+    weight = models.PositiveSmallIntegerField(default=50)
+    texts = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "name"], name="uniq_variant_name_per_survey"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1) & Q(weight__lte=1000), name="variant_weight_1_1000"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

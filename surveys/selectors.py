@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db.models import QuerySet
 
 from tenants.row_security import find_in_any_organization
 
-from .models import Survey
+from .models import Survey, SurveyVariant
 from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_texts
 from .validation import normalize_origin
 
@@ -114,7 +116,40 @@ def _preferences(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def widget_texts(*, survey: Survey, language: str | None) -> dict[str, Any]:
+def variants_of_survey(*, survey: Survey) -> QuerySet[SurveyVariant]:
+    """Every variant of the survey, running or stopped, oldest first."""
+    return SurveyVariant.objects.filter(survey=survey).order_by("created_at", "id")
+
+
+def pick_variant(
+    *, survey_id: int, subject: str, variants: Sequence[SurveyVariant]
+) -> SurveyVariant | None:
+    """The variant `subject` (a respondent, or one link visit) is shown, by weight.
+
+    A hash of the survey and the subject, not a random draw: the same person
+    sees the same wording on every visit and device, with nothing stored, and
+    each survey splits people independently of the others.
+    """
+    if not variants:
+        return None
+    digest = hashlib.sha256(f"{survey_id}:{subject}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") / 2**64 * sum(v.weight for v in variants)
+    for variant in variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return variants[-1]  # float rounding at the very top of the range
+
+
+def variant_for(*, survey: Survey, subject: str) -> SurveyVariant | None:
+    """The running variant for `subject`; None when the survey runs no A/B test."""
+    running = list(variants_of_survey(survey=survey).filter(is_active=True))
+    return pick_variant(survey_id=survey.pk, subject=subject, variants=running)
+
+
+def widget_texts(
+    *, survey: Survey, language: str | None, variant: SurveyVariant | None = None
+) -> dict[str, Any]:
     """Everything the widget says, in the respondent's language, placeholders filled.
 
     {"language", "question", "follow_up": {"detractor", "passive", "promoter"},
@@ -123,7 +158,7 @@ def widget_texts(*, survey: Survey, language: str | None) -> dict[str, Any]:
     """
     available = [code for code in LANGUAGES if code in survey.texts]
     chosen = pick_language(requested=language, available=available, default=survey.default_language)
-    text = _text_getter(survey, chosen)
+    text = _text_getter(survey, chosen, variant)
     generic = text("follow_up")
     return {
         "language": chosen,
@@ -134,8 +169,11 @@ def widget_texts(*, survey: Survey, language: str | None) -> dict[str, Any]:
     }
 
 
-def _text_getter(survey: Survey, language: str) -> Any:
-    own = survey.texts.get(language) or {}
+def _text_getter(survey: Survey, language: str, variant: SurveyVariant | None) -> Any:
+    own = {**(survey.texts.get(language) or {})}
+    if variant is not None:
+        # A variant rewords some texts; the rest stay the survey's.
+        own.update(variant.texts.get(language) or {})
     # A survey saved outside the services may lack some texts: the kind's
     # preset fills the gaps, so the widget never shows an empty line.
     preset = preset_texts(survey.kind).get(language, {})

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from tenants.models import Organization
 
-from .models import Survey, SurveyKind
+from . import validation
+from .models import Survey, SurveyKind, SurveyVariant
 from .presets import preset_texts
 
 
@@ -113,3 +114,88 @@ def _merge(base: dict[str, dict[str, str]], overrides: Any) -> dict[str, Any]:
         else:
             merged[language] = entry
     return merged
+
+
+# Variants (A/B tests) ------------------------------------------------------------
+
+MAX_VARIANT_NAME = 80
+MIN_WEIGHT, MAX_WEIGHT = 1, 1000
+
+
+def variant_create(
+    *,
+    survey: Survey,
+    name: str,
+    weight: int = 50,
+    texts: dict[str, dict[str, str]] | None = None,
+) -> SurveyVariant:
+    """A new running variant; its people come from the survey's other variants."""
+    variant = SurveyVariant(organization_id=survey.organization_id, survey=survey)
+    return _variant_save(variant, name=name, weight=weight, texts=texts or {})
+
+
+def variant_update(
+    *,
+    variant: SurveyVariant,
+    name: str | None = None,
+    weight: int | None = None,
+    texts: dict[str, dict[str, str]] | None = None,
+    is_active: bool | None = None,
+) -> SurveyVariant:
+    """Changes the fields given (None keeps one). `texts` replaces all texts.
+
+    A changed weight moves some respondents to another variant from then on:
+    the split is recomputed from the weights at every prompt.
+    """
+    if is_active is not None:
+        variant.is_active = is_active
+    return _variant_save(
+        variant,
+        name=variant.name if name is None else name,
+        weight=variant.weight if weight is None else weight,
+        texts=variant.texts if texts is None else texts,
+    )
+
+
+def _variant_save(
+    variant: SurveyVariant, *, name: str, weight: int, texts: dict[str, dict[str, str]]
+) -> SurveyVariant:
+    errors: dict[str, Any] = {}
+    variant.name = _variant_name(variant, name, errors)
+    variant.weight = _weight(weight, errors)
+    try:
+        variant.texts = validation.clean_override_texts(texts)
+    except ValidationError as error:
+        errors["texts"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    variant.save()
+    return variant
+
+
+def _variant_name(variant: SurveyVariant, name: str, errors: dict[str, Any]) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > MAX_VARIANT_NAME:
+        errors["name"] = [
+            _("Give the variant a name of at most %(max)s characters.") % {"max": MAX_VARIANT_NAME}
+        ]
+    elif (
+        SurveyVariant.objects.filter(survey_id=variant.survey_id, name=name)
+        .exclude(pk=variant.pk)
+        .exists()
+    ):
+        errors["name"] = [_("This survey already has a variant named “%(name)s”.") % {"name": name}]
+    return name
+
+
+def _weight(weight: Any, errors: dict[str, Any]) -> int:
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int)
+        or not (MIN_WEIGHT <= weight <= MAX_WEIGHT)
+    ):
+        errors["weight"] = [
+            _("Use a weight from %(low)s to %(high)s.") % {"low": MIN_WEIGHT, "high": MAX_WEIGHT}
+        ]
+        return MIN_WEIGHT
+    return weight

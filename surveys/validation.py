@@ -175,7 +175,30 @@ def clean_texts(texts: Any, *, default_language: str) -> dict[str, dict[str, str
     return cleaned
 
 
-def _clean_entry(language: str, entry: Any, errors: list[str]) -> dict[str, str]:
+def clean_override_texts(texts: Any) -> dict[str, dict[str, str]]:
+    """A variant's texts: any subset of a survey's, each key checked as the survey's
+    are; an empty text is dropped, so it falls back to the survey's own."""
+    if texts is None:
+        return {}
+    if not isinstance(texts, dict):
+        raise ValidationError(_("Give the texts keyed by language, e.g. {“en”: {…}}."))
+    cleaned: dict[str, dict[str, str]] = {}
+    errors: list[str] = []
+    for language, entry in texts.items():
+        if language not in LANGUAGES:
+            errors.append(_unknown_language(language))
+            continue
+        kept = _clean_entry(language, entry, errors, required=())
+        if kept:
+            cleaned[language] = kept
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_entry(
+    language: str, entry: Any, errors: list[str], required: tuple[str, ...] = REQUIRED_KEYS
+) -> dict[str, str]:
     if not isinstance(entry, dict):
         errors.append(
             _("The texts in %(language)s must be an object of question, follow_up, …")
@@ -195,7 +218,7 @@ def _clean_entry(language: str, entry: Any, errors: list[str]) -> dict[str, str]
         where = {"text": str(_LABELS[key]), "language": language}
         if value is not None and not isinstance(value, str):
             errors.append(_capitalized(_("%(text)s in %(language)s must be text.") % where))
-        elif not text and key in REQUIRED_KEYS:
+        elif not text and key in required:
             errors.append(_("Missing %(text)s in %(language)s.") % where)
         elif len(text) > MAX_TEXT:
             errors.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,8 +22,8 @@ from tenants.decorators import require_role
 from tenants.models import Role, role_at_least
 
 from . import install, selectors, services
-from .forms import POLICY_FIELDS, SurveyCreateForm, SurveyEditForm
-from .models import Survey
+from .forms import POLICY_FIELDS, SurveyCreateForm, SurveyEditForm, VariantCreateForm, VariantForm
+from .models import Survey, SurveyVariant
 from .presets import LANGUAGES, PRESETS
 from .preview import preview_context
 
@@ -102,6 +103,7 @@ def _edit_page(
         "policy_fields": [form[name] for name in POLICY_FIELDS],
         "preview": preview_context(survey=survey),
         "can_edit": _can_edit(request),
+        "variants": list(selectors.variants_of_survey(survey=survey)),
     }
     response = render(request, "surveys/edit.html", context, status=status)
     # The preview shows the logo from wherever it is hosted, live as its address is typed.
@@ -158,3 +160,105 @@ def survey_install(request: HttpRequest, org_slug: str, survey_id: int) -> HttpR
         **install.install_context(request=request, survey=survey, show_secret=can_edit),
     }
     return render(request, "surveys/install.html", context)
+
+
+# Variants (A/B tests) ------------------------------------------------------------
+
+
+def _variant(survey: Survey, variant_id: int) -> SurveyVariant:
+    return get_object_or_404(selectors.variants_of_survey(survey=survey), pk=variant_id)
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.ADMIN)
+def variant_create(request: HttpRequest, org_slug: str, survey_id: int) -> HttpResponse:
+    survey = _survey(survey_id)
+    first = not selectors.variants_of_survey(survey=survey).exists()
+    form_class = VariantCreateForm if first else VariantForm
+    form = form_class(request.POST or None, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _create_variants(survey, form, with_control=first and form.cleaned_data["with_control"])
+        except ValidationError as error:
+            form.add_model_errors(error)
+        else:
+            messages.success(request, _("Variant created: respondents are now split by weight."))
+            return redirect(_variants_anchor(org_slug, survey))
+    context = {"survey": survey, "form": form, "variant": None, "can_edit": True}
+    return render(request, "surveys/variant.html", context, status=400 if form.errors else 200)
+
+
+def _create_variants(survey: Survey, form: VariantForm, *, with_control: bool) -> None:
+    # One transaction: a refused variant leaves no control behind.
+    with transaction.atomic():
+        if with_control:
+            weight = form.cleaned_data["weight"]
+            services.variant_create(survey=survey, name=_("Original"), weight=weight)
+        services.variant_create(
+            survey=survey,
+            name=form.cleaned_data["name"],
+            weight=form.cleaned_data["weight"],
+            texts=form.texts(),
+        )
+
+
+def _variants_anchor(org_slug: str, survey: Survey) -> str:
+    return reverse("surveys:edit", kwargs={"org_slug": org_slug, "survey_id": survey.pk}) + (
+        "#variants"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_role(Role.VIEWER)
+def variant_edit(
+    request: HttpRequest, org_slug: str, survey_id: int, variant_id: int
+) -> HttpResponse:
+    survey = _survey(survey_id)
+    variant = _variant(survey, variant_id)
+    can_edit = _can_edit(request)
+    if request.method == "GET":
+        form = VariantForm(initial=VariantForm.initial_for(variant), survey=survey)
+    elif not can_edit:
+        return HttpResponse(_("Editing a variant needs the admin role."), status=403)
+    else:
+        form = VariantForm(request.POST, survey=survey)
+        if form.is_valid():
+            try:
+                services.variant_update(
+                    variant=variant,
+                    name=form.cleaned_data["name"],
+                    weight=form.cleaned_data["weight"],
+                    texts=form.texts(),
+                )
+            except ValidationError as error:
+                form.add_model_errors(error)
+            else:
+                messages.success(request, _("Variant saved."))
+                return redirect(_variants_anchor(org_slug, survey))
+        variant.refresh_from_db()
+    context = {"survey": survey, "form": form, "variant": variant, "can_edit": can_edit}
+    return render(request, "surveys/variant.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def variant_stop(
+    request: HttpRequest, org_slug: str, survey_id: int, variant_id: int
+) -> HttpResponse:
+    variant = _variant(_survey(survey_id), variant_id)
+    services.variant_update(variant=variant, is_active=False)
+    messages.success(
+        request, _("“%(name)s” is stopped: nobody new sees it.") % {"name": variant.name}
+    )
+    return redirect(_variants_anchor(org_slug, variant.survey))
+
+
+@require_POST
+@require_role(Role.ADMIN)
+def variant_start(
+    request: HttpRequest, org_slug: str, survey_id: int, variant_id: int
+) -> HttpResponse:
+    variant = _variant(_survey(survey_id), variant_id)
+    services.variant_update(variant=variant, is_active=True)
+    messages.success(request, _("“%(name)s” is running again.") % {"name": variant.name})
+    return redirect(_variants_anchor(org_slug, variant.survey))

@@ -19,6 +19,9 @@ _current: ContextVar[Organization | None] = ContextVar("current_organization", d
 # The database's own wall (Postgres row-level security) lets a connection see
 # every tenant's rows only inside `all_tenants()`: sweeps across organizations.
 _all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
+# True around statements whose rows do not depend on the tenant settings (the
+# SECURITY DEFINER lookups), so they are not worth a round trip to update them.
+scope_free: ContextVar[bool] = ContextVar("scope_free", default=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")

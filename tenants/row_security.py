@@ -21,6 +21,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, models
 
+from .context import scope_free
 from .models import Organization, TenantModel
 
 POLICY = "tenant_isolation"
@@ -28,12 +29,18 @@ IN_SCOPE = (
     "organization_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     " OR current_setting('app.all_tenants', true) = 'on'"
 )
-# (model label, unique field) -> the function that finds its row in any organization.
+# (model label, unique field) -> the function that finds its row in any
+# organization. Apps add theirs with `register_lookup` in their ready().
 LOOKUPS = {
-    ("surveys.survey", "public_key"): "nps_survey_by_public_key",
     ("tenants.apikey", "prefix"): "nps_api_key_by_prefix",
     ("tenants.invitation", "token_hash"): "nps_invitation_by_token_hash",
 }
+
+
+def register_lookup(*, label: str, field: str, function: str) -> None:
+    """Allow `find_in_any_organization(model, field=...)` for one unique public value."""
+    LOOKUPS[(label, field)] = function
+
 
 M = TypeVar("M", bound=models.Model)
 
@@ -108,7 +115,11 @@ def find_in_any_organization(model: type[M], *, field: str, value: str) -> M | N
     manager: Any = model._default_manager
     if connection.vendor != "postgresql":
         return manager.unscoped().select_related("organization").filter(**{field: value}).first()
-    row = next(iter(manager.unscoped().raw(_lookup_sql(model, field), [value])), None)
+    token = scope_free.set(True)
+    try:
+        row = next(iter(manager.unscoped().raw(_lookup_sql(model, field), [value])), None)
+    finally:
+        scope_free.reset(token)
     if row is not None:
         names = [f.attname for f in Organization._meta.concrete_fields]
         values = [row.__dict__.pop(f"organization__{name}") for name in names]

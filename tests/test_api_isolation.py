@@ -26,10 +26,11 @@ from integrations.models import Delivery, Webhook
 from outreach.models import Suppression, SurveyRequest
 from responses.models import Channel, Note, Respondent, Response
 from responses.services import answer_record
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, TenantModel
+from testimonials.models import Testimonial as Quote
 
 from .test_isolation import fill, iter_patterns
 from .test_isolation import org_objects as org_objects  # a fixture
@@ -42,6 +43,7 @@ PK_OF = {
     "respondents": "respondent_id",
     "responses": "response_id",
     "webhooks": "webhook_id",
+    "testimonials": "testimonial_id",
 }
 # Words only our organization's rows contain: none may reach another key.
 OUR_MARKERS = (
@@ -284,6 +286,14 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
         )
         for email, reason in (("theo@other.test", "unsubscribed"), ("bob@other.test", "bounced")):
             Suppression.objects.create(organization=other_org, email=email, reason=reason)
+        variant = SurveyVariant.objects.create(organization=other_org, survey=theirs, name="B")
+        testimonial = Quote.objects.create(
+            organization=other_org,
+            response=response,
+            quote="Their comment",
+            name="Theo",
+            consent_text="…",
+        )
     return {
         "survey": theirs.public_key,
         "survey_id": theirs.pk,
@@ -293,9 +303,11 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
         "webhook_id": webhook.pk,
         "delivery_id": delivery.pk,
         "request_id": request.pk,
+        "testimonial_id": testimonial.pk,
         "email": "theo@other.test",
         "external_id": "t1",
         "phone_number": "+15557654321",
+        "variant_id": variant.pk,
     }
 
 

@@ -100,3 +100,18 @@ def test_a_top_up_after_rollups_exist_keeps_them_equal_to_the_raw_rows(db: None)
         rolled = RollupDay.objects.aggregate(displays=Sum("displays"), answers=Sum("s0"))
         assert rolled["displays"] == PromptEvent.objects.filter(kind="display").count()
         assert rolled["answers"] == Response.objects.filter(score=0).count()
+
+
+def test_the_demo_comments_make_themes_that_show_at_once(db: None) -> None:
+    from themes.models import ThemeSnapshot
+
+    output = seed(2000)
+    assert "comment themes" in output
+    acme = Organization.objects.get(slug="acme")
+    with tenant_context(acme):
+        labels = {theme["label"] for theme in ThemeSnapshot.objects.get(survey=None).themes}
+    assert "support" in labels and labels & {"easy to use", "facile à utiliser"}
+    client = Client()
+    client.login(username="owner@acme.test", password="demo-password")
+    page = client.get("/o/acme/themes/").content.decode()
+    assert "support" in page and "Computing themes" not in page

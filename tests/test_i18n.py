@@ -1,6 +1,7 @@
 """The back office in English or French: each user's saved choice first, the
 browser's Accept-Language for everyone else; every message has a French text."""
 
+import ast
 import gettext
 import re
 import shutil
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -117,6 +119,67 @@ def test_every_message_has_a_french_text() -> None:
     empty = re.findall(r'^msgid "(.+)"\nmsgstr ""\n\n', text, flags=re.M)
     assert empty == []
     assert not re.search(r'^msgstr\[\d\] ""\n\n', text, flags=re.M)
+
+
+GETTEXT_TOOLS = ("xgettext", "msguniq", "msgmerge", "msgattrib")
+
+
+def _po_entries(text: str) -> list[tuple[str | None, str, list[str], bool]]:
+    """(context, msgid, msgstrs, fuzzy) of each entry but the header."""
+    entries = []
+    for block in text.strip().split("\n\n"):
+        fields: dict[str, str] = {}
+        key = ""
+        fuzzy = False
+        for line in block.splitlines():
+            if line.startswith("#,"):
+                fuzzy = fuzzy or "fuzzy" in line
+            elif line.startswith("#"):
+                continue
+            elif line.startswith('"'):
+                fields[key] += ast.literal_eval(line)
+            else:
+                key, _, value = line.partition(" ")
+                fields[key] = ast.literal_eval(value)
+        if fields.get("msgid"):
+            strs = [v for k, v in fields.items() if k.startswith("msgstr")]
+            entries.append((fields.get("msgctxt"), fields["msgid"], strs, fuzzy))
+    return entries
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in GETTEXT_TOOLS),
+    reason="gettext is not installed (apt-get install gettext): "
+    "cannot check that every string in the code has a French text",
+)
+def test_every_string_in_the_code_has_a_french_text(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`makemessages` on the code, merged into a copy of the committed catalogue:
+    a string the catalogue lacks comes out empty or fuzzy."""
+    base = Path(settings.BASE_DIR)
+    # The project seen through symlinks, with a copy of `locale/` that makemessages may rewrite.
+    for entry in base.iterdir():
+        if entry.name != "locale" and not entry.name.startswith("."):
+            (tmp_path / entry.name).symlink_to(entry)
+    shutil.copytree(base / "locale", tmp_path / "locale")
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    monkeypatch.chdir(tmp_path)
+    call_command("makemessages", locale=["fr"], symlinks=True, no_obsolete=True, verbosity=0)
+
+    fresh = (tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    entries = _po_entries(fresh)
+    assert len(entries) > 500  # the walk found the code
+    lacking = [
+        repr(msgid) + (f" (context {context!r})" if context else "") + (" (fuzzy)" * fuzzy)
+        for context, msgid, strs, fuzzy in entries
+        if fuzzy or not all(strs)
+    ]
+    assert not lacking, (
+        f"{len(lacking)} string(s) of the code have no French text; run "
+        "`manage.py makemessages -l fr --no-obsolete`, translate them in "
+        "locale/fr/LC_MESSAGES/django.po, then `compilemessages`:\n  " + "\n  ".join(lacking[:30])
+    )
 
 
 @pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext is not installed")

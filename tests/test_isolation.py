@@ -15,10 +15,11 @@ from alerts.models import Destination
 from importer.models import ImportJob
 from integrations.models import Delivery, Webhook
 from responses.models import Note, Respondent, Response
-from surveys.models import Survey
+from surveys.models import Survey, SurveyVariant
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Organization
 from tenants.services import api_key_create, invitation_create
+from testimonials.models import Testimonial as Quote
 
 
 def iter_patterns(
@@ -72,6 +73,10 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
             organization=org, name="#cx", url="https://hooks.slack.com/services/T/B/x"
         )
         import_job = ImportJob.objects.create(organization=org, survey=survey, filename="x.csv")
+        variant = SurveyVariant.objects.create(organization=org, survey=survey, name="Short")
+        testimonial = Quote.objects.create(
+            organization=org, response=response, quote="Slow", name="Ann", consent_text="…"
+        )
     return {
         "org_slug": org.slug,
         "membership_id": Membership.objects.get(organization=org, user=member).pk,
@@ -85,6 +90,8 @@ def org_objects(owner: Any, member: Any, org: Organization, survey: Any) -> dict
         "delivery_id": delivery.pk,
         "destination_id": destination.pk,
         "import_id": import_job.pk,
+        "variant_id": variant.pk,
+        "testimonial_id": testimonial.pk,
     }
 
 
@@ -128,6 +135,8 @@ def test_nothing_changed_after_the_outsider_tried(
         response = Response.objects.get()
         assert (response.score, response.follow_up_status, response.notes.count()) == (3, "new", 1)
         assert Survey.objects.get().is_active
+        variant = SurveyVariant.objects.get()
+        assert (variant.name, variant.is_active) == ("Short", True)
     org.refresh_from_db()
     assert org.name == "Example Inc"
 

@@ -41,6 +41,8 @@ LINK_404 = "test_link_page::test_it_answers_404_for_an_unknown_key"
 EMAIL = "a survey email's landing page: the signed token names one survey request"
 EMAIL_4XX = "test_hostile_public_inputs::test_a_bad_score_link_gets_a_clear_4xx_and_records_nothing"
 DOCS = "the API's description and its viewers: no data of any organization"
+WALL = "an organization's testimonial wall, keyed by its public key: approved, consented quotes"
+TESTIMONIAL_404 = "test_testimonials::test_an_unknown_key_or_token_gets_404_on_every_public_route"
 
 PUBLIC: dict[str, Public] = {
     # The signed-in user's own pages: what they show comes from the user's own
@@ -81,6 +83,20 @@ PUBLIC: dict[str, Public] = {
     "s/<str:public_key>/comment": Public(
         LINK, "test_hostile_public_inputs::test_an_unknown_link_key_gets_404"
     ),
+    "s/<str:public_key>/testimonial": Public(
+        "the link page's consent step for a promoter's comment, keyed by the survey's public key",
+        TESTIMONIAL_404,
+    ),
+    "w/<str:public_key>/testimonial": Public(WIDGET, TESTIMONIAL_404),
+    "w/<str:public_key>/testimonial/offer": Public(WIDGET, TESTIMONIAL_404),
+    "t/withdraw/<str:token>": Public(
+        "a respondent's link to withdraw their consent: the random token names one testimonial",
+        TESTIMONIAL_404,
+    ),
+    # Other sites showing an organization's approved testimonials.
+    "testimonials.js": Public("the testimonial wall's script, the same for every site"),
+    "t/<str:public_key>": Public(WALL, TESTIMONIAL_404),
+    "t/<str:public_key>/testimonials.json": Public(WALL, TESTIMONIAL_404),
     "e/<str:token>": Public(EMAIL, EMAIL_4XX),
     "e/<str:token>/comment": Public(EMAIL, EMAIL_4XX),
     "u/<str:token>": Public(

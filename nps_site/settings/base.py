@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "delighted_api",
     "importer",
     "alerts",
+    "themes",
+    "testimonials",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +210,8 @@ ROLLUPS_OVERLAP_SECONDS = env.int("ROLLUPS_OVERLAP_SECONDS", default=300)
 # The largest Delighted export the back office accepts (stored in the database
 # until imported); the import_delighted command has no limit.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)
+# Comment themes: a stale result younger than this is shown rather than redone.
+THEMES_REFRESH_SECONDS = env.int("THEMES_REFRESH_SECONDS", default=300)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -321,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "responses.models.Channel",
         "FollowUpStatusEnum": "responses.models.FollowUpStatus",
         "SurveyKindEnum": "surveys.models.SurveyKind",
+        "TestimonialStatusEnum": "testimonials.models.Status",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

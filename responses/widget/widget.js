@@ -103,6 +103,8 @@
     ".f{justify-content:space-between;font-size:13px;color:#57606a}.f button{text-decoration:underline}" +
     ".x{position:absolute;top:8px;right:8px;font-size:20px;line-height:1;padding:4px 8px}" +
     ".t{font-weight:600;padding:8px 28px 8px 0}" +
+    ".q{margin-top:8px}.q label{display:block;margin-top:6px;font-size:13px}.q input{position:static;opacity:1;width:100%;height:auto;padding:6px;border:1px solid #8c959f;border-radius:6px;background:#fff}" +
+    ".q blockquote{margin:6px 0;padding-left:8px;border-left:3px solid var(--a)}.g{font-size:12px;color:#57606a;margin-top:8px}" +
     ".r{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}[hidden]{display:none!important}";
 
   function render() {
@@ -162,6 +164,35 @@
     $(".t").hidden = false;
     // Moving focus to the thanks reads it out; no live announcement needed.
     $(".t").focus();
+    // A promoter's own words: ask whether they may be quoted (docs/TESTIMONIALS.md).
+    if (comment && ans.s > 8) post(base, key, "testimonial/offer", { language: cfg.language }).then(offer, function () {});
+  }
+  function offer(o) {
+    if (!o.offer || !host) return;
+    var x = o.texts, q = d.createElement("form");
+    q.className = "q";
+    q.innerHTML = '<p class="t">' + esc(x.ask) + "</p><blockquote>" + esc(ans.c) + "</blockquote>" +
+      ["name", "title", "company"].map(function (n) {
+        return "<label>" + esc(x[n]) + '<input name="' + n + '" maxlength="100"' + (n == "name" ? ' required value="' + esc(user.name) + '"' : "") + "></label>";
+      }).join("") + '<p class="g">' + esc(o.statement) + '</p><div class="b"><button type="button" class="k">' +
+      esc(x.decline) + '</button><button type="submit" class="p">' + esc(x.publish) + "</button></div>";
+    $(".w").insertBefore(q, $(".f"));
+    q.querySelector(".k").onclick = function () { q.remove(); };
+    q.onsubmit = function (ev) { ev.preventDefault(); agree(q, x, 0); };
+    say(x.ask);
+  }
+  function agree(q, x, again) {
+    var v = function (n) { return q.querySelector("[name=" + n + "]").value; };
+    post(base, key, "testimonial", {
+      token: cfg.token, id: ans.id, name: v("name"), title: v("title"), company: v("company"), language: cfg.language
+    }).then(function (r) {
+      q.innerHTML = '<p class="g">' + esc(x.done) + ' <a target="_blank" rel="noopener" href="' + esc(r.withdraw_url) + '">' + esc(x.withdraw) + "</a></p>";
+      say(x.done);
+    }, function (e) {
+      // The answer may still be on its way: one more try once it has landed.
+      if (e.status == 404 && !again) setTimeout(function () { agree(q, x, 1); }, 1500);
+      else { warn("consent not sent (" + e.message + ")"); q.remove(); }
+    });
   }
   function dismiss(kind) {
     if (kind) post(base, key, "dismiss", { token: cfg.token, kind: kind }).catch(function () {});

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.backends.postgresql import base
 
-from ..context import row_security_scope
+from ..context import row_security_scope, scope_free
 
 SET_SCOPE = (
     "SELECT set_config('app.tenant_id', %s, false), set_config('app.all_tenants', %s, false)"
@@ -35,7 +35,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     ) -> Any:
         scope = row_security_scope()
         # In a broken transaction the statement itself fails, as Django says.
-        if scope != self.row_security_sent and not self.needs_rollback:
+        if scope != self.row_security_sent and not self.needs_rollback and not scope_free.get():
             # A cursor of its own: the statement's may be a server-side cursor,
             # which runs exactly one statement.
             with self.connection.cursor() as cursor:

@@ -1,10 +1,14 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.http import QueryDict
 
 from dashboards.demo import DEMO_PASSWORD, seed
+from dashboards.filters import parse_filters
 from responses.models import Response
 from tenants.context import tenant_context
+from themes.selectors import Scope
+from themes.services import themes_compute_now
 
 
 class Command(BaseCommand):
@@ -19,7 +23,13 @@ class Command(BaseCommand):
         for organization in seed(responses_per_org=options["responses"]):
             with tenant_context(organization):
                 count = Response.objects.count()
-            self.stdout.write(f"{organization.name}: {count} responses at /o/{organization.slug}/")
+                # The Themes page of the default period shows at once, without a worker.
+                filters = parse_filters(QueryDict(), tz=organization.time_zone)
+                themes = themes_compute_now(scope=Scope.of(filters))
+            self.stdout.write(
+                f"{organization.name}: {count} responses at /o/{organization.slug}/, "
+                f"{len(themes.themes)} comment themes"
+            )
         self.stdout.write(
             f"Log in as owner@acme.test or owner@globex.test (analyst@acme.test is in both), "
             f"password: {DEMO_PASSWORD}"
