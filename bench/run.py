@@ -22,13 +22,11 @@ import os
 import platform
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,14 +207,6 @@ def _version(command: list[str]) -> str:
     except OSError:
         return ""
     return (done.stdout + done.stderr).strip().splitlines()[0] if done.stdout or done.stderr else ""
-
-
-def today_minus(days: int) -> date:
-    return date.today() - timedelta(days=days)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else 0.0
 
 
 if __name__ == "__main__":
