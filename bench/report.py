@@ -127,7 +127,7 @@ def _incremental(figures: dict[str, Any], survey: str) -> list[Target]:
             every["ms"] < 100,
         ),
         Target(
-            "Rollups: incremental tick after the load (answers in the large organization only)",
+            "Rollups: incremental tick after the load (the organizations written to today)",
             f"{load['ms']:,.0f} ms ({load['due']} refreshed, "
             f"{load['selection_ms']:.0f} ms to find them)",
             "< 100 ms",
