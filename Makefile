@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint fmt schema bench clean
+.PHONY: install run test lint fmt schema bench soak clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ fmt: install
 # The committed OpenAPI schema; tests/test_api_schema.py fails when it is stale.
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --lang en --file docs/openapi.yaml
+
+# Steady widget traffic for several minutes against gunicorn with production
+# settings, then the books: no error, flat memory, one row per accepted answer.
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; see docs/RELIABILITY.md.
+SOAK_SECONDS ?= 300
+SOAK_RATE ?= 40
+soak: install
+	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

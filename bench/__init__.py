@@ -1,0 +1,1 @@
+"""Load and soak runs against the app started as in production."""
