@@ -144,3 +144,13 @@ def test_it_flags_an_access_log_that_counts_other_requests_than_were_sent() -> N
     assert verdict["statuses"] == {"200": 2, "500": 1}
     assert verdict["problems"]
     assert soak.access_verdict({"calls": {"config 200": 2, "config 500": 1}}, log)["problems"] == []
+
+
+def test_it_flags_errors_and_a_load_that_fell_behind_its_rate() -> None:
+    options = soak.Options(database_url="", redis_url="", duration=10, rate=10)
+    assert soak.rate_verdict({"errors": 0, "error_samples": [], "requests": 100}, options) == []
+    problems = soak.rate_verdict(
+        {"errors": 1, "error_samples": [{"call": "answer", "problem": "HTTP 500"}], "requests": 80},
+        options,
+    )
+    assert problems[0].startswith("1 errors") and "did not keep up" in problems[1]
