@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint fmt schema bench clean
+.PHONY: install run test lint fmt schema bench soak clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: install
 	  apt-get install -y -qq $$missing || (apt-get update -qq && apt-get install -y -qq $$missing); \
 	fi
 	$(BIN)/python -m bench.run --docs
+
+# Steady widget traffic for several minutes against gunicorn with production
+# settings, then the books: no error, flat memory, one row per accepted answer.
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; see docs/RELIABILITY.md.
+SOAK_SECONDS ?= 300
+SOAK_RATE ?= 40
+soak: install
+	$(BIN)/python -m bench.soak --duration $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

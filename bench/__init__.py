@@ -1,1 +1,2 @@
-"""The benchmark suite: `make bench` (see docs/BENCHMARKS.md)."""
+"""Benchmarks and soak runs against the app started as in production: `make bench`
+(docs/BENCHMARKS.md) and `make soak` (docs/RELIABILITY.md)."""

@@ -70,7 +70,7 @@ def _wrk(
     ]
     if args:
         command += ["--", *args]
-    done = subprocess.run(  # noqa: S603 (a fixed program and our own arguments)
+    done = subprocess.run(
         command,
         capture_output=True,
         text=True,

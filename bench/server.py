@@ -34,7 +34,7 @@ def gunicorn(*, port: int, env: dict[str, str], log: Path) -> Iterator["Server"]
         "--control-socket",
         str(log.with_suffix(".ctl")),
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own command)
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         server = Server(process, f"http://127.0.0.1:{port}")
         server.wait_ready()

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from bench.production import free_port
 from outreach import services, tokens
 from outreach.emails import score_url
 from outreach.models import Status, Suppression, SurveyRequest
@@ -21,6 +22,8 @@ from responses.services import answer_record
 from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Organization
+
+from .smtp_server import smtp_server
 
 ADA = Recipient(email="ada@example.com", name="Ada", properties={"plan": "pro"})
 
@@ -215,6 +218,64 @@ def test_concurrent_beat_runs_send_one_email(survey: Survey, mailoutbox: list[An
         thread.join()
     assert sorted(results) == [0, 0, 0, 1]
     assert len(mailoutbox) == 1
+
+
+# --- A real mail server that fails --------------------------------------------------
+
+
+@pytest.fixture
+def smtp(settings: Any) -> int:
+    """Survey emails go out over SMTP to 127.0.0.1 on this port (nothing listens yet)."""
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return port
+
+
+def test_it_retries_a_survey_email_while_smtp_is_down_or_refusing_and_delivers_it_once(
+    survey: Survey, smtp: int
+) -> None:
+    request = schedule(survey)
+    started = timezone.now()
+    assert services.requests_send_due(now=started) == 0  # nothing listens on the port
+    down = reload(request)
+    assert (down.status, down.attempts) == (Status.PENDING, 1)
+    assert "refused" in down.last_error.lower()
+
+    with smtp_server(port=smtp, refusing=True) as mailbox:
+        assert services.requests_send_due(now=down.scheduled_at) == 0
+        refused = reload(request)
+        assert (refused.status, refused.attempts) == (Status.PENDING, 2)
+        assert "451" in refused.last_error and mailbox.refused == 1
+        # Back-off: the second wait is longer than the first.
+        assert refused.scheduled_at - down.scheduled_at > down.scheduled_at - started
+        assert services.requests_send_due(now=refused.scheduled_at - timedelta(seconds=1)) == 0
+        assert mailbox.refused == 1  # not due yet: not even tried
+
+        mailbox.refusing = False
+        assert services.requests_send_due(now=refused.scheduled_at) == 1
+        assert services.requests_send_due(now=refused.scheduled_at + timedelta(days=1)) == 0
+    sent = reload(request)
+    assert (sent.status, sent.attempts) == (Status.SENT, 3)
+    (message,) = mailbox.messages
+    assert b"To: ada@example.com" in message
+
+
+def test_it_marks_a_survey_email_failed_once_the_smtp_server_refused_every_attempt(
+    survey: Survey, smtp: int, settings: Any
+) -> None:
+    settings.OUTREACH_MAX_ATTEMPTS = 3
+    request = schedule(survey)
+    with smtp_server(port=smtp, refusing=True) as mailbox:
+        for _ in range(3):
+            services.requests_send_due(now=reload(request).scheduled_at)
+        failed = reload(request)
+        services.requests_send_due(now=timezone.now() + timedelta(days=7))
+    assert (failed.status, failed.attempts) == (Status.FAILED, 3)
+    assert "451" in failed.last_error
+    assert (mailbox.refused, mailbox.messages) == (3, [])
 
 
 # --- The email -------------------------------------------------------------------

@@ -8,9 +8,7 @@ The test runs its own Postgres cluster so the shared server is never stopped.
 import glob
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,21 +18,14 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.postgres
+from bench.production import Server, collect_static, free_port, gunicorn, manage, production_env
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.postgres
 
 
 def postgres_bin(name: str) -> str | None:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name)]
     return found[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Cluster:
@@ -117,60 +108,15 @@ print(session.session_key, api_key_create(organization=org, name="k")[1])
 """
 
 
-def app_env(cluster: Cluster) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    return {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "nps_site.settings.base",
-        "DATABASE_URL": cluster.url,
-        "REDIS_URL": "",
-        "DEBUG": "0",
-        "SECRET_KEY": "outage-test-0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "DB_CONN_MAX_AGE": "600",
-    }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    return done.stdout
-
-
 @pytest.fixture
-def app(cluster: Cluster) -> Iterator[tuple[str, list[str], subprocess.Popen[bytes]]]:
-    env = app_env(cluster)
+def app(cluster: Cluster) -> Iterator[tuple[Server, list[str]]]:
+    # No Redis: the test is about Postgres alone. Plain HTTP on loopback: no redirect.
+    env = production_env(database_url=cluster.url, SECURE_SSL_REDIRECT="0")
     manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
+    collect_static(env)
     session_key, key = manage(env, "shell", "-c", SETUP).split()[-2:]
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "nps_site.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "-t", "30"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        yield base, [session_key, key], server
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with gunicorn(env) as server:
+        yield server, [session_key, key]
 
 
 def timed_get(url: str, session: Any = requests, **kwargs: Any) -> tuple[requests.Response, float]:
@@ -187,9 +133,10 @@ def logged_in(session_key: str) -> requests.Session:
 
 
 def test_requests_answer_503_while_postgres_is_down_and_recover_without_a_restart(
-    cluster: Cluster, app: tuple[str, list[str], subprocess.Popen[bytes]]
+    cluster: Cluster, app: tuple[Server, list[str]]
 ) -> None:
-    base, (session_key, key), server = app
+    server, (session_key, key) = app
+    base = server.base
     auth = {"Authorization": f"Bearer {key}"}
     assert requests.get(base + "/api/v1/organization", headers=auth, timeout=10).status_code == 200
     owner = logged_in(session_key)
@@ -212,4 +159,4 @@ def test_requests_answer_503_while_postgres_is_down_and_recover_without_a_restar
     assert answer.status_code == 200 and answer.json()["slug"] == "outage"
     assert requests.get(base + "/healthz", timeout=10).status_code == 200
     assert owner.get(base + "/o/outage/", timeout=10).status_code == 200
-    assert server.poll() is None  # the same process, never restarted
+    assert server.process.poll() is None  # the same process, never restarted

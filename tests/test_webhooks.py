@@ -2,12 +2,16 @@
 retried with back-off under one webhook-id, and a failing endpoint is switched
 off with an email to the owners."""
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -290,6 +294,99 @@ def test_an_attempt_left_by_a_stopped_worker_is_tried_again(
     assert services.deliveries_send_due() == 1
     assert deliveries(org)[0].status == Delivery.Status.SUCCEEDED
     assert len({item.headers["webhook-id"] for item in receiver.received}) == 1
+
+
+def endpoint_gone() -> tuple[str, int]:
+    """The URL of an endpoint that is down (its port refuses connections), and that port."""
+    with running_receiver() as gone:
+        url = gone.url
+    return url, int(urlsplit(url).port or 0)
+
+
+def retry_while_down(org: Organization, until_attempts: int) -> list[Any]:
+    """Makes every retry when it falls due; the times they were due."""
+    due = []
+    delivery = deliveries(org)[0]
+    while delivery.attempts < until_attempts and delivery.next_attempt_at is not None:
+        due.append(delivery.next_attempt_at)
+        assert services.deliveries_send_due(now=delivery.next_attempt_at) == 1
+        delivery = deliveries(org)[0]
+    return due
+
+
+def test_it_retries_an_endpoint_down_for_hours_and_delivers_once_when_it_is_back(
+    org: Organization, survey: Survey, django_capture_on_commit_callbacks: Any
+) -> None:
+    url, port = endpoint_gone()
+    webhook = subscribe(org, url)
+    answer(survey, django_capture_on_commit_callbacks)
+    first = timezone.now()
+    due = retry_while_down(org, until_attempts=6)
+    (delivery,) = deliveries(org)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.RETRYING, 6)
+    # The default schedule: 5 s, 5 min, 30 min, 2 h, 5 h, then the last try 10 h later.
+    last = delivery.next_attempt_at
+    waits = [(b - a).total_seconds() for a, b in pairwise([*due, last])]
+    assert waits == [300, 1800, 7200, 18000, 36000]
+    assert timedelta(hours=17) < last - first < timedelta(hours=18)
+
+    with running_receiver(port=port) as back:
+        assert services.deliveries_send_due(now=last) == 1
+        assert services.deliveries_send_due(now=last + timedelta(days=2)) == 0
+    (received,) = back.received
+    assert received.headers["webhook-id"] == delivery.message_id
+    assert received.verify(webhook.signing_secret)["type"] == "response.created"
+    (delivery,) = deliveries(org)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.SUCCEEDED, 7)
+    with tenant_context(org):
+        codes = list(DeliveryAttempt.objects.order_by("number").values_list("status_code"))
+    assert codes == [(None,)] * 6 + [(200,)]
+    webhook.refresh_from_db()
+    assert webhook.is_active and webhook.failing_since is None
+
+
+def test_it_gives_up_on_an_endpoint_down_for_the_whole_schedule_but_keeps_the_webhook_on(
+    org: Organization, survey: Survey, django_capture_on_commit_callbacks: Any
+) -> None:
+    url, _ = endpoint_gone()
+    webhook = subscribe(org, url)
+    answer(survey, django_capture_on_commit_callbacks)
+    retry_while_down(org, until_attempts=100)
+    (delivery,) = deliveries(org)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.GIVEN_UP, 7)
+    assert services.deliveries_send_due(now=timezone.now() + timedelta(days=3)) == 0
+    webhook.refresh_from_db()
+    # One delivery given up is not 20 in a row, and 17.6 hours is less than a day.
+    assert webhook.is_active and webhook.consecutive_failures == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_one_of_four_concurrent_workers_make_a_due_attempt(
+    org: Organization, survey: Survey, django_capture_on_commit_callbacks: Any
+) -> None:
+    with running_receiver(answers=[500]) as receiver:
+        subscribe(org, receiver.url)
+        answer(survey, django_capture_on_commit_callbacks)
+        later = timezone.now() + timedelta(minutes=1)
+        barrier = threading.Barrier(4)
+        made: list[int] = []
+
+        def worker() -> None:
+            barrier.wait()
+            try:
+                made.append(services.deliveries_send_due(now=later))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(made) == [0, 0, 0, 1]
+    assert [item.answered for item in receiver.received] == [500, 200]
+    assert deliveries(org)[0].attempts == 2
 
 
 def test_an_unreachable_endpoint_never_fails_the_answer(

@@ -53,9 +53,10 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_receiver(answers: list[int] | None = None) -> Iterator[Receiver]:
+def running_receiver(answers: list[int] | None = None, *, port: int = 0) -> Iterator[Receiver]:
+    """On `port`, or a free one; the same port again is an endpoint back up."""
     receiver = Receiver(url="", answers=list(answers or []))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/nps"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
