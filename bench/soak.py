@@ -57,16 +57,18 @@ RESULTS = ROOT / "bench" / "results"
 SETUP = """
 import json, os
 from surveys.services import survey_create
+from tenants.context import tenant_context
 from tenants.models import Organization
 run = os.environ["SOAK_RUN"]
 org = Organization.objects.create(name=f"Soak {run}", slug=f"soak-{run}")
-keys = [
-    survey_create(
-        organization=org, kind=kind, name=f"Soak {kind}", product_name="Soak",
-        allowed_origins=[os.environ["SOAK_ORIGIN"]],
-    ).public_key
-    for kind in ("customer", "employee", "partner", "customer")[: int(os.environ["SOAK_SURVEYS"])]
-]
+with tenant_context(org):
+    keys = [
+        survey_create(
+            organization=org, kind=kind, name=f"Soak {kind}", product_name="Soak",
+            allowed_origins=[os.environ["SOAK_ORIGIN"]],
+        ).public_key
+        for kind in ("customer", "employee", "partner", "customer")[: int(os.environ["SOAK_SURVEYS"])]
+    ]
 print(json.dumps({"organization": org.pk, "surveys": keys}))
 """
 
@@ -74,27 +76,32 @@ BOOKS = """
 import json, os
 from django.db.models import Count
 from responses.models import PromptEvent, Respondent, Response
+from tenants.context import tenant_context
+from tenants.models import Organization
 org = int(os.environ["SOAK_ORG"])
-rows = Response.objects.unscoped().filter(organization_id=org)
-answers = {
-    client_id: {"survey": key, "score": score, "comment": comment}
-    for client_id, key, score, comment in rows.filter(channel="widget").values_list(
-        "client_id", "survey__public_key", "score", "comment"
-    )
-}
-events = PromptEvent.objects.unscoped().filter(organization_id=org)
-print(json.dumps({
-    "response_rows": rows.count(),
-    "answers": answers,
-    "events": dict(events.values_list("kind").annotate(n=Count("id")).order_by()),
-    "respondents": Respondent.objects.unscoped().filter(organization_id=org).count(),
-}))
+with tenant_context(Organization.objects.get(pk=org)):
+    rows = Response.objects.unscoped().filter(organization_id=org)
+    answers = {
+        client_id: {"survey": key, "score": score, "comment": comment}
+        for client_id, key, score, comment in rows.filter(channel="widget").values_list(
+            "client_id", "survey__public_key", "score", "comment"
+        )
+    }
+    events = PromptEvent.objects.unscoped().filter(organization_id=org)
+    print(json.dumps({
+        "response_rows": rows.count(),
+        "answers": answers,
+        "events": dict(events.values_list("kind").annotate(n=Count("id")).order_by()),
+        "respondents": Respondent.objects.unscoped().filter(organization_id=org).count(),
+    }))
 """
 
 CLEANUP = """
 import os
+from tenants.context import all_tenants
 from tenants.models import Organization
-deleted = Organization.objects.filter(pk=int(os.environ["SOAK_ORG"])).delete()
+with all_tenants():  # the organization's rows go with it
+    deleted = Organization.objects.filter(pk=int(os.environ["SOAK_ORG"])).delete()
 """
 
 GUNICORN_INFO = re.compile(r"^\[[^]]+\] \[\d+\] \[INFO\] ")
