@@ -61,13 +61,14 @@ from tenants.context import tenant_context
 from tenants.models import Organization
 run = os.environ["SOAK_RUN"]
 org = Organization.objects.create(name=f"Soak {run}", slug=f"soak-{run}")
+count = int(os.environ["SOAK_SURVEYS"])
 with tenant_context(org):
     keys = [
         survey_create(
             organization=org, kind=kind, name=f"Soak {kind}", product_name="Soak",
             allowed_origins=[os.environ["SOAK_ORIGIN"]],
         ).public_key
-        for kind in ("customer", "employee", "partner", "customer")[: int(os.environ["SOAK_SURVEYS"])]
+        for kind in ("customer", "employee", "partner", "customer")[:count]
     ]
 print(json.dumps({"organization": org.pk, "surveys": keys}))
 """
