@@ -12,7 +12,7 @@ from surveys.selectors import widget_texts
 from tenants.identity import verify_user_hash
 
 from . import payloads, selectors, services
-from .assets import widget_asset
+from .assets import Asset, widget_asset
 from .endpoint import widget_endpoint
 from .errors import WidgetError
 from .models import PromptEvent, Respondent
@@ -26,7 +26,12 @@ LONG_CACHE = "public, max-age=31536000, immutable"
 
 @require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
-    asset = widget_asset()
+    return script_response(request, widget_asset())
+
+
+def script_response(request: HttpRequest, asset: Asset) -> HttpResponse:
+    """A script any site may embed (what it may do is checked by the endpoints
+    it calls), gzipped when the browser accepts it, cached by version."""
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
     # Each encoding is its own representation, so each gets its own validator.
     etag = f'"{asset.version}{"-gz" if gzipped else ""}"'
@@ -41,7 +46,6 @@ def widget_js(request: HttpRequest) -> HttpResponse:
     response["ETag"] = etag
     response["Cache-Control"] = LONG_CACHE if request.GET.get("v") == asset.version else SHORT_CACHE
     response["Vary"] = "Accept-Encoding"
-    # Any site may embed the script; what it may do is checked by the endpoints.
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

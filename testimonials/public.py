@@ -18,7 +18,7 @@ from responses import payloads, ratelimit
 from responses import selectors as response_selectors
 from responses.link import embeddable
 from responses.models import Response
-from responses.views import LONG_CACHE, SHORT_CACHE
+from responses.views import script_response
 from surveys.models import Survey
 from surveys.selectors import survey_by_public_key, widget_texts
 from surveys.validation import normalize_origin
@@ -142,24 +142,8 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def wall_js(request: HttpRequest) -> HttpResponse:
-    asset = wall_asset()
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    etag = f'"{asset.version}{"-gz" if gzipped else ""}"'
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(
-            asset.gzipped if gzipped else asset.body, content_type="text/javascript; charset=utf-8"
-        )
-        if gzipped:
-            response["Content-Encoding"] = "gzip"
-    response["ETag"] = etag
-    response["Cache-Control"] = LONG_CACHE if request.GET.get("v") == asset.version else SHORT_CACHE
-    response["Vary"] = "Accept-Encoding"
     # Any site may load the script; the wall's answers name their allowed origins.
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return script_response(request, wall_asset())
 
 
 def _wall(public_key: str) -> Wall:
