@@ -22,6 +22,31 @@ HEADER = [
 COMMENTS = ["", "", "Great product", "Too slow", "Support was helpful", "Pricey, but worth it"]
 
 
+def export_row(
+    rng: random.Random,
+    *,
+    response_id: int,
+    person: int,
+    when: str,
+    domain: str = "import.example.com",
+) -> list[object]:
+    """One line of the export: a tag every 50 lines, a two-line note every 100."""
+    return [
+        response_id,
+        rng.randint(0, 10),
+        rng.choice(COMMENTS),
+        f"person{person}@{domain}",
+        f"Person {person}" if person % 4 else "",
+        when,
+        when,
+        "pricing, onboarding" if response_id % 50 == 0 else "",
+        "Called back\nResolved" if response_id % 100 == 0 else "",
+        "nps",
+        rng.choice(["free", "pro", "enterprise"]),
+        rng.choice(["FR", "DE", "US", ""]),
+    ]
+
+
 def write_export(path: Path, *, rows: int, people: int, seed: int = 8) -> Path:
     """`rows` answers over the last two years from `people` addresses, streamed to disk."""
     rng = random.Random(seed)
@@ -33,19 +58,6 @@ def write_export(path: Path, *, rows: int, people: int, seed: int = 8) -> Path:
             person = rng.randrange(people)
             when = (start + timedelta(seconds=rng.randrange(0, 720 * 86400))).isoformat()
             writer.writerow(
-                [
-                    1_000_000 + number,
-                    rng.randint(0, 10),
-                    rng.choice(COMMENTS),
-                    f"person{person}@import.example.com",
-                    f"Person {person}" if person % 4 else "",
-                    when,
-                    when,
-                    "pricing, onboarding" if number % 50 == 0 else "",
-                    "Called back\nResolved" if number % 100 == 0 else "",
-                    "nps",
-                    rng.choice(["free", "pro", "enterprise"]),
-                    rng.choice(["FR", "DE", "US", ""]),
-                ]
+                export_row(rng, response_id=1_000_000 + number, person=person, when=when)
             )
     return path

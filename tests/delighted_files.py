@@ -6,21 +6,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-HEADER = [
-    "Response ID",
-    "Score",
-    "Comment",
-    "Person Email",
-    "Person Name",
-    "Response Timestamp",
-    "Updated At",
-    "Tags",
-    "Notes",
-    "Survey Type",
-    "plan",
-    "country",
-]
-COMMENTS = ["", "", "Great product", "Too slow", "Support was helpful", "Pricey, but worth it"]
+from bench.delighted import COMMENTS, HEADER, export_row
+
+__all__ = ["COMMENTS", "HEADER", "csv_bytes", "generated", "write"]
 
 
 def csv_bytes(
@@ -43,20 +31,13 @@ def generated(count: int, *, seed: int = 6, people: int | None = None) -> list[l
         person = rng.randrange(people)
         when = start + timedelta(seconds=rng.randrange(0, 600 * 24 * 3600))
         rows.append(
-            [
-                100_000 + number,
-                rng.randint(0, 10),
-                rng.choice(COMMENTS),
-                f"person{person}@example.com",
-                f"Person {person}" if person % 4 else "",
-                when.isoformat(),
-                when.isoformat(),
-                "pricing, onboarding" if number % 50 == 0 else "",
-                "Called back\nResolved" if number % 100 == 0 else "",
-                "nps",
-                rng.choice(["free", "pro", "enterprise"]),
-                rng.choice(["FR", "DE", "US", ""]),
-            ]
+            export_row(
+                rng,
+                response_id=100_000 + number,
+                person=person,
+                when=when.isoformat(),
+                domain="example.com",
+            )
         )
     return rows
 
