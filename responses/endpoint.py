@@ -1,7 +1,8 @@
 """What every public widget endpoint does before its own work.
 
-Order matters: cheap refusals first (size, per-IP rate), then the survey and
-its allowed origins, so a forbidden page never reaches the database writes.
+Order matters: cheap refusals first (size, then the per-IP and per-survey-key
+rates, counted together), then the survey and its allowed origins, so a
+forbidden page never reaches the database writes.
 CORS headers name only the survey's allowed origins; any other Origin is
 refused outright, since a script without a browser ignores CORS headers.
 """
@@ -53,7 +54,7 @@ def _admit(request: HttpRequest, public_key: str) -> tuple[Survey, str]:
     if request.method not in ("POST", "OPTIONS"):
         raise WidgetError(405, "method_not_allowed", "Use POST.")
     _check_size(request)
-    _throttle("ip", ratelimit.client_ip(request), "WIDGET_RATE_LIMIT_PER_IP")
+    _throttle(request, public_key)
     survey = widget_survey(public_key=public_key)
     if survey is None:
         raise WidgetError(404, "unknown_survey", "No survey has this key.")
@@ -71,7 +72,6 @@ def _admit(request: HttpRequest, public_key: str) -> tuple[Survey, str]:
 def _dispatch(request: HttpRequest, survey: Survey, handler: Handler) -> HttpResponse:
     if request.method == "OPTIONS":
         return _preflight()
-    _throttle("survey", survey.public_key, "WIDGET_RATE_LIMIT_PER_SURVEY")
     body = payloads.json_object(request.body)
     with tenant_context(survey.organization):
         return handler(request, survey=survey, body=body)
@@ -89,13 +89,22 @@ def _check_size(request: HttpRequest) -> None:
         )
 
 
-def _throttle(scope: str, ident: str, setting: str) -> None:
-    limit, window = ratelimit.limit_for(setting)
-    wait = ratelimit.retry_after(scope=scope, ident=ident, limit=limit, window=window)
+def _throttle(request: HttpRequest, public_key: str) -> None:
+    """Per client IP, and for a POST per survey key too, in one round trip.
+    Preflights only count against the IP: a browser sends one per page."""
+    counters = [_counter("ip", ratelimit.client_ip(request), "WIDGET_RATE_LIMIT_PER_IP")]
+    if request.method == "POST":
+        counters.append(_counter("survey", public_key, "WIDGET_RATE_LIMIT_PER_SURVEY"))
+    wait = ratelimit.retry_after_all(counters=counters)
     if wait is not None:
         raise WidgetError(
             429, "rate_limited", f"Too many requests; retry in {wait} s.", retry_after=wait
         )
+
+
+def _counter(scope: str, ident: str, setting: str) -> ratelimit.Counter:
+    limit, window = ratelimit.limit_for(setting)
+    return ratelimit.Counter(scope, ident, limit, window)
 
 
 def _preflight() -> HttpResponse:

@@ -6,6 +6,8 @@ caps what one abusive page or script can write.
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -26,34 +28,56 @@ def limit_for(name: str) -> tuple[int, int]:
     return int(limit), int(window)
 
 
+@dataclass(frozen=True)
+class Counter:
+    scope: str
+    ident: str
+    limit: int
+    window: int
+
+
 def retry_after(*, scope: str, ident: str, limit: int, window: int) -> int | None:
     """Counts one hit; the seconds to wait when over the limit, else None."""
+    return retry_after_all(counters=[Counter(scope, ident, limit, window)])
+
+
+def retry_after_all(*, counters: Sequence[Counter]) -> int | None:
+    """Counts one hit on each counter at once (one Redis round trip); the
+    longest wait among those over their limit, else None."""
     now = time.time()
-    bucket = int(now // window)
-    key = f"rl:{scope}:{ident}:{bucket}"
+    buckets = [int(now // counter.window) for counter in counters]
+    keys = [f"rl:{c.scope}:{c.ident}:{b}" for c, b in zip(counters, buckets, strict=True)]
     try:
-        count = _hit(key, timeout=window + 5)
+        counts = _hit(keys, timeouts=[counter.window + 5 for counter in counters])
     except Exception:
         # A cache outage must not take answers down with it: fail open, loudly.
         logger.exception("rate limit cache unavailable")
         return None
-    if count <= limit:
-        return None
-    return max(1, int((bucket + 1) * window - now))
+    waits = [
+        max(1, int((bucket + 1) * counter.window - now))
+        for counter, bucket, count in zip(counters, buckets, counts, strict=True)
+        if count > counter.limit
+    ]
+    return max(waits, default=None)
 
 
-def _hit(key: str, *, timeout: int) -> int:
-    """The counter after this hit. On Redis one round trip: the key is created
-    with its expiry if missing, then incremented (every request counts, so
-    this is on the path of each widget call)."""
+def _hit(keys: list[str], *, timeouts: list[int]) -> list[int]:
+    """The counters after this hit. On Redis one round trip for all of them:
+    each key is created with its expiry if missing, then incremented (every
+    request counts, so this is on the path of each widget call)."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
+        full_keys = [backend.make_and_validate_key(key) for key in keys]
+        client = backend._cache.get_client(full_keys[0], write=True)
         pipe = client.pipeline(transaction=False)
-        pipe.set(full_key, 0, ex=timeout, nx=True)
-        pipe.incr(full_key)
-        return int(pipe.execute()[1])
+        for full_key, timeout in zip(full_keys, timeouts, strict=True):
+            pipe.set(full_key, 0, ex=timeout, nx=True)
+            pipe.incr(full_key)
+        return [int(count) for count in pipe.execute()[1::2]]
+    return [_hit_elsewhere(key, timeout) for key, timeout in zip(keys, timeouts, strict=True)]
+
+
+def _hit_elsewhere(key: str, timeout: int) -> int:
     try:
         return 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
     except ValueError:  # the key expired between add() and incr()

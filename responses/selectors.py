@@ -1,9 +1,12 @@
 """Reads of the respondent side: a person's prompt history and the decision."""
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Field, Prefetch, QuerySet
 
 from surveys.models import Survey, SurveyVariant
 from surveys.policy import Decision, History, decide
@@ -29,43 +32,112 @@ def variant_for_visit(*, survey: Survey, client_id: str) -> SurveyVariant | None
 
 
 def respondent_history(*, survey: Survey, respondent: Respondent) -> History:
-    """One query of four indexed look-ups over one person's rows, whatever the
-    tenant's size: the newest row of each kind is read, never all of them."""
-    Kind = PromptEvent.Kind
-    events = PromptEvent.objects.filter(respondent=OuterRef("pk"))
-
-    def newest(rows: QuerySet[Any]) -> Subquery:
-        return Subquery(rows.order_by("-created_at").values("created_at")[:1])
-
-    found = (
-        Respondent.objects.filter(pk=respondent.pk)
-        .annotate(
-            not_now=newest(events.filter(survey=survey, kind=Kind.NOT_NOW)),
-            never=Exists(events.filter(survey=survey, kind=Kind.NEVER)),
-            # Displays of this survey are left out: see surveys.policy on the fatigue cap.
-            displayed=newest(events.filter(kind=Kind.DISPLAY).exclude(survey=survey)),
-            # Answers from every channel count, including those stored by the API or an import.
-            answered=newest(Response.objects.filter(respondent=OuterRef("pk"), survey=survey)),
+    """One statement of four indexed look-ups over one person's rows, whatever
+    the tenant's size: the newest row of each kind is read, never all of them."""
+    found = _with_history(survey=survey, where="p.id = %(value)s", value=respondent.pk)
+    if found is None:  # erased meanwhile: a person with no history
+        return History(
+            first_seen_at=respondent.first_seen_at,
+            last_answer_at=None,
+            last_not_now_at=None,
+            never=False,
+            last_prompt_any_survey_at=None,
         )
-        .values("not_now", "never", "displayed", "answered")
-        .first()
-    ) or {"not_now": None, "never": False, "displayed": None, "answered": None}
-    return History(
+    return found[1]
+
+
+def known_respondent_with_history(
+    *, survey: Survey, user_id: str, anonymous_id: str
+) -> tuple[Respondent, History] | None:
+    """The person a config request names, if already known, with their history
+    for `survey`: the widget's every page view, in one round trip."""
+    if user_id:
+        return _with_history(survey=survey, where="p.external_id = %(value)s", value=user_id)
+    return _with_history(survey=survey, where="p.anonymous_id = %(value)s", value=anonymous_id)
+
+
+def _with_history(
+    *, survey: Survey, where: str, value: int | str
+) -> tuple[Respondent, History] | None:
+    params: dict[str, int | str] = {
+        "organization": survey.organization_id,
+        "survey": survey.pk,
+        "value": value,
+        **{f"kind_{kind}": kind for kind in PromptEvent.Kind.values},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_history_sql()} AND {where}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = Respondent._meta.concrete_fields
+    respondent = Respondent.from_db(
+        connection.alias, [f.attname for f in fields], _converted(fields, row[: len(fields)])
+    )
+    not_now, never, displayed, answered = row[len(fields) :]
+    when = _converted(
+        [PromptEvent._meta.get_field("created_at")] * 3, (not_now, displayed, answered)
+    )
+    return respondent, History(
         first_seen_at=respondent.first_seen_at,
-        last_answer_at=found["answered"],
-        last_not_now_at=found["not_now"],
-        never=bool(found["never"]),
-        last_prompt_any_survey_at=found["displayed"],
+        last_answer_at=when[2],
+        last_not_now_at=when[0],
+        never=bool(never),
+        last_prompt_any_survey_at=when[1],
     )
 
 
+@functools.cache
+def _history_sql() -> str:
+    """Written once per process: building it with the ORM on every config
+    request cost several times what the database takes to run it.
+
+    Displays of this survey are left out (see surveys.policy on the fatigue
+    cap); answers from every channel count, including the API's and imports'.
+    """
+    people, events, answers = (m._meta.db_table for m in (Respondent, PromptEvent, Response))
+    columns = ", ".join(f"p.{f.column}" for f in Respondent._meta.concrete_fields)
+    mine = "x.organization_id = p.organization_id AND x.respondent_id = p.id"
+    newest = "ORDER BY x.created_at DESC LIMIT 1"
+    return f"""
+        SELECT {columns},
+          (SELECT x.created_at FROM {events} x WHERE {mine} AND x.survey_id = %(survey)s
+             AND x.kind = %(kind_not_now)s {newest}),
+          EXISTS (SELECT 1 FROM {events} x WHERE {mine} AND x.survey_id = %(survey)s
+             AND x.kind = %(kind_never)s),
+          (SELECT x.created_at FROM {events} x WHERE {mine} AND x.survey_id <> %(survey)s
+             AND x.kind = %(kind_display)s {newest}),
+          (SELECT x.created_at FROM {answers} x WHERE {mine} AND x.survey_id = %(survey)s {newest})
+        FROM {people} p WHERE p.organization_id = %(organization)s
+    """  # noqa: S608 (identifiers and placeholders only)
+
+
+def _converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:
+    """Database values as the ORM would hand them over (JSON decoded, times aware)."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        expression = field.cached_col
+        for converter in connection.ops.get_db_converters(
+            expression
+        ) + expression.get_db_converters(connection):
+            value = converter(value, expression, connection)
+        converted.append(value)
+    return converted
+
+
 def prompt_decision(
-    *, survey: Survey, respondent: Respondent, now: datetime, trigger: str = "auto"
+    *,
+    survey: Survey,
+    respondent: Respondent,
+    now: datetime,
+    trigger: str = "auto",
+    history: History | None = None,
 ) -> Decision:
+    """`history` when the caller read it already (with the respondent)."""
     return decide(
         survey=survey,
         respondent_key=str(respondent.pk),
-        history=respondent_history(survey=survey, respondent=respondent),
+        history=history or respondent_history(survey=survey, respondent=respondent),
         now=now,
         trigger=trigger,
     )

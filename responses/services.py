@@ -65,6 +65,11 @@ def _identified(organization: Organization, identity: Identity) -> Respondent:
     return respondent
 
 
+def respondent_is_current(*, respondent: Respondent, identity: Identity) -> bool:
+    """Whether this identity brings nothing new to store on the respondent."""
+    return not _profile_changes(respondent, identity)
+
+
 def _known_by(identity: Identity) -> Respondent | None:
     if identity.user_id:
         return Respondent.objects.filter(external_id=identity.user_id).first()

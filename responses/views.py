@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from surveys.models import Survey, SurveyVariant
+from surveys.policy import History
 from surveys.selectors import widget_texts
 from tenants.identity import verify_user_hash
 
@@ -57,9 +58,9 @@ def widget_config(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
     identity, user_hash = payloads.identity(body)
     trigger = payloads.trigger(body.get("trigger"))
     _verify_identity(survey, identity, user_hash)
-    respondent = services.respondent_identify(organization=survey.organization, identity=identity)
+    respondent, history = _respondent_with_history(survey, identity)
     decision = selectors.prompt_decision(
-        survey=survey, respondent=respondent, now=timezone.now(), trigger=trigger
+        survey=survey, respondent=respondent, now=timezone.now(), trigger=trigger, history=history
     )
     data: dict[str, Any] = {
         "show": decision.show,
@@ -71,6 +72,19 @@ def widget_config(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
         variant = selectors.variant_for_respondent(survey=survey, respondent=respondent)
         data.update(_presentation(survey, payloads.language(body.get("language")), variant))
     return JsonResponse(data)
+
+
+def _respondent_with_history(
+    survey: Survey, identity: services.Identity
+) -> tuple[Respondent, History | None]:
+    """Nearly every config request names someone known with nothing new to
+    store: one read then, the person and their history together."""
+    known = selectors.known_respondent_with_history(
+        survey=survey, user_id=identity.user_id, anonymous_id=identity.anonymous_id
+    )
+    if known is not None and services.respondent_is_current(respondent=known[0], identity=identity):
+        return known
+    return services.respondent_identify(organization=survey.organization, identity=identity), None
 
 
 def _verify_identity(survey: Survey, identity: services.Identity, user_hash: str) -> None:

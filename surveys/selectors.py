@@ -66,11 +66,16 @@ def widget_survey(*, public_key: str) -> Survey | None:
 
 
 def widget_surveys_forget(*, public_key: str | None = None) -> None:
-    """Forgets one survey, or every one (None)."""
+    """Forgets one survey, or every one (None); and every survey's variants."""
     if public_key is None:
         _WIDGET_SURVEYS.clear()
     else:
         _WIDGET_SURVEYS.pop(public_key, None)
+    _RUNNING_VARIANTS.clear()
+
+
+# The running variants of each survey, per worker process: survey id → (expiry, variants).
+_RUNNING_VARIANTS: dict[int, tuple[float, list[SurveyVariant]]] = {}
 
 
 def surveys_of_organization() -> QuerySet[Survey]:
@@ -143,8 +148,25 @@ def pick_variant(
 
 def variant_for(*, survey: Survey, subject: str) -> SurveyVariant | None:
     """The running variant for `subject`; None when the survey runs no A/B test."""
+    return pick_variant(
+        survey_id=survey.pk, subject=subject, variants=running_variants(survey=survey)
+    )
+
+
+def running_variants(*, survey: Survey) -> list[SurveyVariant]:
+    """The variants shown now, remembered like the widget's survey (every widget
+    request asks) and forgotten by this process when one is saved or deleted."""
+    seconds = settings.WIDGET_SURVEY_CACHE_SECONDS
+    now = time.monotonic()
+    known = _RUNNING_VARIANTS.get(survey.pk)
+    if seconds > 0 and known is not None and known[0] > now:
+        return known[1]
     running = list(variants_of_survey(survey=survey).filter(is_active=True))
-    return pick_variant(survey_id=survey.pk, subject=subject, variants=running)
+    if seconds > 0:
+        if len(_RUNNING_VARIANTS) >= _WIDGET_SURVEYS_MAX:
+            _RUNNING_VARIANTS.clear()
+        _RUNNING_VARIANTS[survey.pk] = (now + seconds, running)
+    return running
 
 
 def widget_texts(
