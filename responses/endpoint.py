@@ -8,13 +8,14 @@ refused outright, since a script without a browser ignores CORS headers.
 """
 
 import functools
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from surveys.models import Survey
-from surveys.selectors import origin_allowed, widget_survey
+from surveys.selectors import MAX_PUBLIC_KEY, origin_allowed, widget_survey
 from tenants.context import tenant_context
 
 from . import payloads, ratelimit
@@ -23,6 +24,8 @@ from .errors import WidgetError
 # A comment of 5,000 characters fits several times over.
 MAX_BODY_BYTES = 32 * 1024
 PREFLIGHT_MAX_AGE = 86_400
+# What surveys.services generates (URL-safe base64); longer keys are never looked up.
+_PUBLIC_KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_PUBLIC_KEY}}}")
 
 Handler = Callable[..., JsonResponse]
 
@@ -93,7 +96,8 @@ def _throttle(request: HttpRequest, public_key: str) -> None:
     """Per client IP, and for a POST per survey key too, in one round trip.
     Preflights only count against the IP: a browser sends one per page."""
     counters = [_counter("ip", ratelimit.client_ip(request), "WIDGET_RATE_LIMIT_PER_IP")]
-    if request.method == "POST":
+    # A key no survey can have is refused next (404) and needs no counter.
+    if request.method == "POST" and _PUBLIC_KEY.fullmatch(public_key):
         counters.append(_counter("survey", public_key, "WIDGET_RATE_LIMIT_PER_SURVEY"))
     wait = ratelimit.retry_after_all(counters=counters)
     if wait is not None:

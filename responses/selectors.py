@@ -19,10 +19,10 @@ def respondent_by_id(*, respondent_id: int) -> Respondent | None:
     return Respondent.objects.filter(pk=respondent_id).first()
 
 
-def variant_for_respondent(*, survey: Survey, respondent: Respondent) -> SurveyVariant | None:
+def variant_for_respondent(*, survey: Survey, respondent_id: int) -> SurveyVariant | None:
     """The wording this person is shown. Their id, not their browser's: a person
     who signs in on another device keeps their variant."""
-    return variant_for(survey=survey, subject=f"respondent:{respondent.pk}")
+    return variant_for(survey=survey, subject=f"respondent:{respondent_id}")
 
 
 def variant_for_visit(*, survey: Survey, client_id: str) -> SurveyVariant | None:
@@ -72,10 +72,12 @@ def _with_history(
         return None
     fields = Respondent._meta.concrete_fields
     respondent = Respondent.from_db(
-        connection.alias, [f.attname for f in fields], _converted(fields, row[: len(fields)])
+        connection.alias,
+        [f.attname for f in fields],
+        db_values_converted(fields, row[: len(fields)]),
     )
     not_now, never, displayed, answered = row[len(fields) :]
-    when = _converted(
+    when = db_values_converted(
         [PromptEvent._meta.get_field("created_at")] * 3, (not_now, displayed, answered)
     )
     return respondent, History(
@@ -112,17 +114,17 @@ def _history_sql() -> str:
     """  # noqa: S608 (identifiers and placeholders only)
 
 
-def _converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:
+def db_values_converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:
     """Database values as the ORM would hand them over (JSON decoded, times aware)."""
-    converted = []
+    values_out = []
     for field, value in zip(fields, values, strict=True):
         expression = field.cached_col
         for converter in connection.ops.get_db_converters(
             expression
         ) + expression.get_db_converters(connection):
             value = converter(value, expression, connection)
-        converted.append(value)
-    return converted
+        values_out.append(value)
+    return values_out
 
 
 def prompt_decision(

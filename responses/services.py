@@ -1,14 +1,18 @@
 """Writes of the respondent side: who answers, what they saw, what they said."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
 
 from surveys.models import Survey, SurveyVariant
 from tenants.models import Organization
 
+from . import hooks, selectors
 from .models import Channel, PromptEvent, Respondent, Response
 
 
@@ -153,6 +157,102 @@ def answer_record(
         _ensure_same_answer(response, survey, respondent)
         _update(response, score=score, comment=comment)
         return response, False
+
+
+def widget_answer_first_send(
+    *,
+    survey: Survey,
+    respondent_id: int,
+    client_id: str,
+    score: int,
+    comment: str | None,
+    language: str,
+    variant: SurveyVariant | None,
+) -> Response | None:
+    """The widget's common case, a new answer from a known person, in one
+    statement: the answer (with the person's traits as its snapshot) and its
+    prompt event, committed together when this returns.
+
+    None when it is not that case: the id is already an answer (a retry, a
+    changed score or a conflict), the person is gone, the survey schedules
+    recurring requests, or the database is not PostgreSQL. `answer_record`
+    then does the work, with the same result.
+    """
+    if connection.vendor != "postgresql" or survey.recur_days:
+        return None
+    now = timezone.now()
+    draft = Response(
+        organization_id=survey.organization_id,
+        survey=survey,
+        respondent_id=respondent_id,
+        client_id=client_id,
+        score=score,
+        comment=comment or "",
+        language=language,
+        channel=Channel.WIDGET,
+        variant=variant,
+        created_at=now,
+        updated_at=now,
+    )
+    fields = [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
+    params: dict[str, Any] = {
+        str(f.column): f.get_db_prep_save(getattr(draft, f.attname), connection) for f in fields
+    }
+    params["kind"] = PromptEvent.Kind.ANSWER
+    with connection.cursor() as cursor:
+        cursor.execute(_first_send_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    stored_fields = Response._meta.concrete_fields
+    response = Response.from_db(
+        connection.alias,
+        [f.attname for f in stored_fields],
+        selectors.db_values_converted(stored_fields, row[: len(stored_fields)]),
+    )
+    response.survey = survey
+    if row[-1]:
+        _tell_listeners(response)
+    return response
+
+
+def _tell_listeners(response: Response) -> None:
+    """What saving it through the ORM tells the rest of the app (webhooks, alerts)."""
+    post_save.send(
+        sender=Response,
+        instance=response,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection.alias,
+    )
+
+
+@functools.cache
+def _first_send_sql() -> str:
+    people, answers, events = (m._meta.db_table for m in (Respondent, Response, PromptEvent))
+    written = [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
+    columns = ", ".join(str(f.column) for f in written)
+    placeholders = ", ".join(f"%({f.column})s" for f in written)
+    returned = ", ".join(str(f.column) for f in Response._meta.concrete_fields)
+    return f"""
+        WITH person AS (
+          SELECT id, traits FROM {people}
+          WHERE organization_id = %(organization_id)s AND id = %(respondent_id)s
+        ), answer AS (
+          INSERT INTO {answers} ({columns}, properties)
+          SELECT {placeholders}, person.traits FROM person
+          ON CONFLICT DO NOTHING
+          RETURNING {returned}
+        ), event AS (
+          INSERT INTO {events} (organization_id, survey_id, respondent_id, kind, channel,
+                                variant_id, created_at)
+          SELECT organization_id, survey_id, respondent_id, %(kind)s, channel, variant_id,
+                 created_at
+          FROM answer
+        )
+        SELECT {returned}, {hooks.answer_listeners_sql()} FROM answer
+    """  # noqa: S608 (identifiers and placeholders only)
 
 
 @dataclass(frozen=True)

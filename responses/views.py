@@ -69,7 +69,7 @@ def widget_config(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
         "token": respondent_token(survey=survey, respondent=respondent),
     }
     if decision.show:
-        variant = selectors.variant_for_respondent(survey=survey, respondent=respondent)
+        variant = selectors.variant_for_respondent(survey=survey, respondent_id=respondent.pk)
         data.update(_presentation(survey, payloads.language(body.get("language")), variant))
     return JsonResponse(data)
 
@@ -119,11 +119,21 @@ def _presentation(survey: Survey, language: str, variant: SurveyVariant | None) 
 
 
 def _respondent(survey: Survey, body: dict[str, Any]) -> Respondent:
-    respondent_id = respondent_id_from_token(survey=survey, token=body.get("token"))
-    respondent = selectors.respondent_by_id(respondent_id=respondent_id) if respondent_id else None
+    respondent = selectors.respondent_by_id(respondent_id=_respondent_id(survey, body))
     if respondent is None:
-        raise WidgetError(403, "invalid_token", "token is missing, expired or not for this survey.")
+        raise _invalid_token()
     return respondent
+
+
+def _respondent_id(survey: Survey, body: dict[str, Any]) -> int:
+    respondent_id = respondent_id_from_token(survey=survey, token=body.get("token"))
+    if not respondent_id:
+        raise _invalid_token()
+    return respondent_id
+
+
+def _invalid_token() -> WidgetError:
+    return WidgetError(403, "invalid_token", "token is missing, expired or not for this survey.")
 
 
 @widget_endpoint
@@ -133,7 +143,7 @@ def widget_display(request: HttpRequest, *, survey: Survey, body: dict[str, Any]
         survey=survey,
         respondent=respondent,
         kind=PromptEvent.Kind.DISPLAY,
-        variant=selectors.variant_for_respondent(survey=survey, respondent=respondent),
+        variant=selectors.variant_for_respondent(survey=survey, respondent_id=respondent.pk),
     )
     return JsonResponse({"recorded": "display"}, status=201)
 
@@ -144,19 +154,32 @@ def widget_answer(request: HttpRequest, *, survey: Survey, body: dict[str, Any])
     score = payloads.score(body.get("score"))
     comment = payloads.optional_comment(body.get("comment"))
     client_id = payloads.client_id(body.get("id"))
-    respondent = _respondent(survey, body)
-    try:
-        response, created = services.answer_record(
-            survey=survey,
-            respondent=respondent,
-            client_id=client_id,
-            score=score,
-            comment=comment,
-            language=payloads.language(body.get("language")),
-            variant=selectors.variant_for_respondent(survey=survey, respondent=respondent),
-        )
-    except AnswerConflict:
-        raise _conflict() from None
+    respondent_id = _respondent_id(survey, body)
+    language = payloads.language(body.get("language"))
+    variant = selectors.variant_for_respondent(survey=survey, respondent_id=respondent_id)
+    response = services.widget_answer_first_send(
+        survey=survey,
+        respondent_id=respondent_id,
+        client_id=client_id,
+        score=score,
+        comment=comment,
+        language=language,
+        variant=variant,
+    )
+    created = response is not None
+    if response is None:
+        try:
+            response, created = services.answer_record(
+                survey=survey,
+                respondent=_respondent(survey, body),
+                client_id=client_id,
+                score=score,
+                comment=comment,
+                language=language,
+                variant=variant,
+            )
+        except AnswerConflict:
+            raise _conflict() from None
     data = {"id": response.client_id, "score": response.score, "comment": response.comment}
     return JsonResponse(data, status=201 if created else 200)
 
@@ -182,7 +205,7 @@ def widget_dismiss(request: HttpRequest, *, survey: Survey, body: dict[str, Any]
     """'Not now' hides the survey for a while, "never" for good."""
     kind = payloads.dismissal(body.get("kind"))
     respondent = _respondent(survey, body)
-    variant = selectors.variant_for_respondent(survey=survey, respondent=respondent)
+    variant = selectors.variant_for_respondent(survey=survey, respondent_id=respondent.pk)
     services.prompt_event_record(survey=survey, respondent=respondent, kind=kind, variant=variant)
     return JsonResponse({"recorded": kind}, status=201)
 
