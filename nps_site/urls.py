@@ -118,6 +118,9 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # First: the widget's requests are most of the traffic, and each pattern
+    # tried before the match costs every one of them.
+    path("", include("responses.urls")),
     path(
         "accounts/login/",
         ThrottledLoginView.as_view(),
@@ -135,7 +138,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("importer.urls")),
     path("o/<slug:org_slug>/", include("themes.urls")),
     path("o/<slug:org_slug>/", include("testimonials.urls")),
-    path("", include("responses.urls")),
     path("", include(outreach_public_urlpatterns)),
     path("", include(testimonials_public_urlpatterns)),
     path("api/v1/", include(api_v1)),

@@ -192,3 +192,8 @@ LABELS: Final = {
 def preset_texts(kind: str) -> dict[str, dict[str, str]]:
     """A fresh copy of the kind's default texts, safe to edit."""
     return copy.deepcopy(PRESETS.get(kind, _CUSTOM))
+
+
+def preset_text(kind: str, language: str, key: str) -> str:
+    """One default text, read in place (the widget reads several per request)."""
+    return PRESETS.get(kind, _CUSTOM).get(language, {}).get(key, "")

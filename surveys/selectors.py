@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from tenants.row_security import find_in_any_organization
 
 from .models import Survey, SurveyVariant
-from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_texts
+from .presets import CATEGORY_KEYS, LABELS, LANGUAGES, preset_text
 from .validation import normalize_origin
 
 MAX_PUBLIC_KEY = 32
@@ -198,14 +198,15 @@ def _text_getter(survey: Survey, language: str, variant: SurveyVariant | None) -
         own.update(variant.texts.get(language) or {})
     # A survey saved outside the services may lack some texts: the kind's
     # preset fills the gaps, so the widget never shows an empty line.
-    preset = preset_texts(survey.kind).get(language, {})
     values = {
         "{product}": survey.product_name or survey.organization.name,
         "{company}": survey.organization.name,
     }
 
     def text(key: str) -> str:
-        raw = own.get(key) or ("" if key in CATEGORY_KEYS.values() else preset.get(key, ""))
+        raw = own.get(key) or (
+            "" if key in CATEGORY_KEYS.values() else preset_text(survey.kind, language, key)
+        )
         for placeholder, value in values.items():
             raw = raw.replace(placeholder, value)
         return str(raw)
