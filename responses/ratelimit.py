@@ -64,30 +64,38 @@ def retry_after_all(*, counters: Sequence[Counter]) -> int | None:
 
 
 def _hit(keys: list[str], *, timeouts: list[int]) -> list[int]:
-    """The counters after this hit. On Redis one round trip for all of them:
-    each key is created with its expiry if missing, then incremented (every
-    request counts, so this is on the path of each widget call)."""
+    """The counters after this hit. On Redis one round trip for all of them
+    (every request counts, so this is on the path of each widget call)."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_keys = [backend.make_and_validate_key(key) for key in keys]
-        pipe = _redis_client(backend).pipeline(transaction=False)
-        for full_key, timeout in zip(full_keys, timeouts, strict=True):
-            pipe.set(full_key, 0, ex=timeout, nx=True)
-            pipe.incr(full_key)
-        return [int(count) for count in pipe.execute()[1::2]]
+        return [int(count) for count in _redis_counter(backend)(keys=full_keys, args=timeouts)]
     return [_hit_elsewhere(key, timeout) for key, timeout in zip(keys, timeouts, strict=True)]
 
 
-def _redis_client(backend: RedisCache) -> Any:
-    """The cache's Redis client, made once per cache object (the cache makes a
-    new one per call, a measurable part of each widget request)."""
-    client = _CLIENTS.get(backend._cache)
-    if client is None:
-        client = _CLIENTS[backend._cache] = backend._cache.get_client(write=True)
-    return client
+# Each key created with its expiry if missing, then incremented: one command.
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[i], 'NX')
+  counts[i] = redis.call('INCR', key)
+end
+return counts
+"""
 
 
-_CLIENTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+def _redis_counter(backend: RedisCache) -> Any:
+    """The counting script on the cache's Redis, registered once per cache
+    object (the cache makes a new client per call, a measurable part of each
+    widget request); redis-py sends it by its hash, loading it when missing."""
+    script = _SCRIPTS.get(backend._cache)
+    if script is None:
+        client = backend._cache.get_client(write=True)
+        script = _SCRIPTS[backend._cache] = client.register_script(_COUNT)
+    return script
+
+
+_SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _hit_elsewhere(key: str, timeout: int) -> int:

@@ -116,15 +116,21 @@ def _history_sql() -> str:
 
 def db_values_converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:
     """Database values as the ORM would hand them over (JSON decoded, times aware)."""
-    values_out = []
+    converted = []
     for field, value in zip(fields, values, strict=True):
-        expression = field.cached_col
-        for converter in connection.ops.get_db_converters(
-            expression
-        ) + expression.get_db_converters(connection):
-            value = converter(value, expression, connection)
-        values_out.append(value)
-    return values_out
+        for converter in _converters(field):
+            value = converter(value, field.cached_col, connection)
+        converted.append(value)
+    return converted
+
+
+@functools.cache
+def _converters(field: "Field[Any, Any]") -> list[Any]:
+    expression = field.cached_col
+    return [
+        *connection.ops.get_db_converters(expression),
+        *expression.get_db_converters(connection),
+    ]
 
 
 def prompt_decision(
