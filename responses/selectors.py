@@ -11,6 +11,7 @@ from django.db.models import Field, Prefetch, QuerySet
 from surveys.models import Survey, SurveyVariant
 from surveys.policy import Decision, History, decide
 from surveys.selectors import variant_for
+from tenants.prepared import execute_prepared
 
 from .models import Note, PromptEvent, Respondent, Response
 
@@ -34,7 +35,7 @@ def variant_for_visit(*, survey: Survey, client_id: str) -> SurveyVariant | None
 def respondent_history(*, survey: Survey, respondent: Respondent) -> History:
     """One statement of four indexed look-ups over one person's rows, whatever
     the tenant's size: the newest row of each kind is read, never all of them."""
-    found = _with_history(survey=survey, where="p.id = %(value)s", value=respondent.pk)
+    found = _with_history(survey=survey, by="id", value=respondent.pk)
     if found is None:  # erased meanwhile: a person with no history
         return History(
             first_seen_at=respondent.first_seen_at,
@@ -52,12 +53,12 @@ def known_respondent_with_history(
     """The person a config request names, if already known, with their history
     for `survey`: the widget's every page view, in one round trip."""
     if user_id:
-        return _with_history(survey=survey, where="p.external_id = %(value)s", value=user_id)
-    return _with_history(survey=survey, where="p.anonymous_id = %(value)s", value=anonymous_id)
+        return _with_history(survey=survey, by="external_id", value=user_id)
+    return _with_history(survey=survey, by="anonymous_id", value=anonymous_id)
 
 
 def _with_history(
-    *, survey: Survey, where: str, value: int | str
+    *, survey: Survey, by: str, value: int | str
 ) -> tuple[Respondent, History] | None:
     params: dict[str, int | str] = {
         "organization": survey.organization_id,
@@ -66,7 +67,7 @@ def _with_history(
         **{f"kind_{kind}": kind for kind in PromptEvent.Kind.values},
     }
     with connection.cursor() as cursor:
-        cursor.execute(f"{_history_sql()} AND {where}", params)
+        execute_prepared(cursor, name=f"nps_history_by_{by}", sql=_history_sql(by), params=params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -90,12 +91,14 @@ def _with_history(
 
 
 @functools.cache
-def _history_sql() -> str:
+def _history_sql(by: str) -> str:
     """Written once per process: building it with the ORM on every config
     request cost several times what the database takes to run it.
 
     Displays of this survey are left out (see surveys.policy on the fatigue
     cap); answers from every channel count, including the API's and imports'.
+    The ids are unique only when not empty (partial indexes): saying so lets
+    the plan made once for any value use those indexes.
     """
     people, events, answers = (m._meta.db_table for m in (Respondent, PromptEvent, Response))
     columns = ", ".join(f"p.{f.column}" for f in Respondent._meta.concrete_fields)
@@ -110,7 +113,8 @@ def _history_sql() -> str:
           (SELECT x.created_at FROM {events} x WHERE {mine} AND x.survey_id <> %(survey)s
              AND x.kind = %(kind_display)s {newest}),
           (SELECT x.created_at FROM {answers} x WHERE {mine} AND x.survey_id = %(survey)s {newest})
-        FROM {people} p WHERE p.organization_id = %(organization)s
+        FROM {people} p WHERE p.organization_id = %(organization)s AND p.{by} = %(value)s
+          {"" if by == "id" else f"AND p.{by} <> ''"}
     """  # noqa: S608 (identifiers and placeholders only)
 
 

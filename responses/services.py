@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from surveys.models import Survey, SurveyVariant
 from tenants.models import Organization
+from tenants.prepared import execute_prepared
 
 from . import hooks, selectors
 from .models import Channel, PromptEvent, Respondent, Response
@@ -200,7 +201,7 @@ def widget_answer_first_send(
     }
     params["kind"] = PromptEvent.Kind.ANSWER
     with connection.cursor() as cursor:
-        cursor.execute(_first_send_sql(), params)
+        execute_prepared(cursor, name="nps_widget_first_send", sql=_first_send_sql(), params=params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -233,7 +234,10 @@ def _first_send_sql() -> str:
     people, answers, events = (m._meta.db_table for m in (Respondent, Response, PromptEvent))
     written = [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
     columns = ", ".join(str(f.column) for f in written)
-    placeholders = ", ".join(f"%({f.column})s" for f in written)
+    # Typed, so the statement can be prepared: a bare parameter in a SELECT list has no type.
+    placeholders = ", ".join(
+        f"CAST(%({f.column})s AS {f.cast_db_type(connection)})" for f in written
+    )
     returned = ", ".join(str(f.column) for f in Response._meta.concrete_fields)
     return f"""
         WITH person AS (

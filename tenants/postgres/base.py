@@ -28,6 +28,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.row_security_sent: tuple[str, str] | None = None
+        # Names of the statements prepared on this connection (tenants.prepared).
+        self.prepared_statements: set[str] = set()
         self.execute_wrappers.append(self._with_row_security_scope)
 
     def _with_row_security_scope(
@@ -45,6 +47,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params: dict) -> Any:
         self.row_security_sent = None
+        self.prepared_statements = set()
         return super().get_new_connection(conn_params)
 
     def _rollback(self) -> None:
