@@ -363,7 +363,7 @@ def _together_sql() -> str:
                     FROM keys
                 ) AS days
             ) AS days
-        ), parts AS (
+        ), parts AS MATERIALIZED (
             SELECT s.organization_id, s.survey_id, s.day, p.*
             FROM spans s CROSS JOIN LATERAL (
                 SELECT r.channel, {scores}, 0 AS displays, 0 AS dismissals
