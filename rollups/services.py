@@ -248,7 +248,9 @@ def rollups_refresh_together(*, organization_ids: Collection[int]) -> list[int]:
         if marks:
             _refresh_together_in_database(marks, started=timezone.now())
             ready = {ready_cache_key(mark.organization): True for mark in marks}
-            transaction.on_commit(lambda: cache.set_many(ready, 86400))
+            # Robust: the hint is only a hint, and the tick must go on to
+            # enqueue the rebuilds whatever the cache does.
+            transaction.on_commit(lambda: cache.set_many(ready, 86400), robust=True)
     return sorted(set(organization_ids) - {mark.organization_id for mark in marks})
 
 
