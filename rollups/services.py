@@ -315,6 +315,9 @@ def _together_sql() -> str:
     sums = ", ".join(f"sum(p.{name})" for name in COUNT_FIELDS)
     columns = ", ".join(COUNT_FIELDS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COUNT_FIELDS)
+    # A key re-read unchanged (the overlap) keeps its row version: no write.
+    current = ", ".join(f"{rollup}.{name}" for name in COUNT_FIELDS)
+    excluded = ", ".join(f"EXCLUDED.{name}" for name in COUNT_FIELDS)
     same_key = " AND ".join(
         f"{{a}}.{name} = {{b}}.{name}"
         for name in ("organization_id", "survey_id", "day", "channel")
@@ -342,12 +345,9 @@ def _together_sql() -> str:
                     AND r.updated_at > o.since AND r.updated_at > %(earliest)s
                 UNION
                 SELECT e.survey_id, (e.created_at AT TIME ZONE o.zone)::date, e.channel
-                FROM unnest(%(counted)s::text[]) AS counted (kind)
-                CROSS JOIN LATERAL (
-                    SELECT DISTINCT e.survey_id, e.created_at, e.channel
-                    FROM {event} e WHERE e.organization_id = o.id AND e.kind = counted.kind
-                        AND e.created_at > o.since AND e.created_at > %(earliest)s
-                ) AS e
+                FROM {event} e WHERE e.organization_id = o.id
+                    AND e.created_at > o.since AND e.created_at > %(earliest)s
+                    AND e.kind = ANY(%(counted)s)
             ) AS t (survey_id, day, channel)
             UNION
             SELECT organization_id, survey_id, day, channel FROM queued
@@ -398,6 +398,7 @@ def _together_sql() -> str:
             INSERT INTO {rollup} (organization_id, survey_id, day, channel, {columns})
             SELECT * FROM counts ORDER BY 1, 2, 3, 4
             ON CONFLICT (organization_id, survey_id, day, channel) DO UPDATE SET {updates}
+                WHERE ({current}) IS DISTINCT FROM ({excluded})
         ), emptied AS (
             DELETE FROM {rollup} WHERE id = ANY(ARRAY(
                 SELECT d.id FROM keys k CROSS JOIN LATERAL (
