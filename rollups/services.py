@@ -275,8 +275,10 @@ def _refresh_together_in_database(marks: list[Watermark], *, started: datetime) 
     Each organization's time and zone are plain values of `orgs`, and each
     day's bounds plain values of `spans`, so every condition on a table under
     row-level security is leakproof and walks an index (see
-    `rollups.selectors._written_since`). The LATERAL subqueries, grouped, are
-    never flattened: each is an index scan for one organization or one day.
+    `rollups.selectors._written_since`); the earliest time, a constant, tells
+    the planner how few rows are that recent. The LATERAL subqueries (unions
+    or grouped) are never flattened: each is an index scan for one
+    organization or one day, whatever the estimates of the arrays.
     """
     with connection.cursor() as cursor:
         # Its cost grows with the number of organizations, and compiling it
