@@ -26,10 +26,11 @@ from tenants.models import Organization
 from tenants.services import organization_create
 
 # Daylight-saving changes: Santiago's spring skips its midnight (6 September),
-# its autumn repeats an hour before midnight (5 April), Paris and Auckland
+# its autumn repeats an hour before midnight (5 April), Havana's autumn
+# repeats the first hour after midnight (1 November), Paris and Auckland
 # change in the small hours.
-ZONES = ["UTC", "America/Santiago", "Europe/Paris", "Pacific/Auckland"]
-DAYS = [datetime(2026, 4, 3, tzinfo=UTC), datetime(2026, 9, 4, tzinfo=UTC)]
+ZONES = ["UTC", "America/Santiago", "America/Havana", "Europe/Paris", "Pacific/Auckland"]
+DAYS = [datetime(2026, month, day, tzinfo=UTC) for month, day in ((4, 3), (9, 4), (10, 30))]
 CHANNELS = ["widget", "link", "email"]
 # The only answer of its day: deleted, its rollup row must go.
 LONELY = datetime(2026, 6, 15, 12, tzinfo=UTC)
@@ -65,11 +66,15 @@ def surveys_of(organization: Organization) -> list[Survey]:
 
 
 def moments(step: int) -> list[datetime]:
-    """Every few hours over three days around each daylight-saving change."""
+    """Every few hours over three days around each daylight-saving change,
+    and in Havana's first 00:30 of 1 November (its second is an hour later)."""
     return [
-        start + timedelta(hours=hours, minutes=17 * step)
-        for start in DAYS
-        for hours in range(0, 72, 5 + step % 3)
+        *(
+            start + timedelta(hours=hours, minutes=17 * step)
+            for start in DAYS
+            for hours in range(0, 72, 5 + step % 3)
+        ),
+        datetime(2026, 11, 1, 4, 30 + step, tzinfo=UTC),
     ]
 
 
