@@ -24,7 +24,8 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import DateTimeField, F, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -132,9 +133,9 @@ def csv_lines(
     lines = _Lines()
     csv.writer(lines).writerow(HEADER)
     yield BOM + lines.take()
-    on_postgres = connections[queryset.db].vendor == "postgresql"
     with tenant_context(organization):
-        yield from (postgres_chunks if on_postgres else python_chunks)(queryset, zone=zone)
+        in_sql = _writes_lines(connections[queryset.db], zone)
+        yield from (postgres_chunks if in_sql else python_chunks)(queryset, zone=zone)
 
 
 def python_chunks(queryset: QuerySet[Response], *, zone: tzinfo) -> Iterator[str]:
@@ -363,6 +364,19 @@ def _sql_columns(zone: ZoneInfo) -> dict[str, Any]:
     columns["local_time"] = _AtTimeZone(F("created_at"), Value(zone.key))
     columns["utc_time"] = _AtTimeZone(F("created_at"), Value("UTC"))
     return {f"e_{name}": expression for name, expression in columns.items()}
+
+
+def _writes_lines(connection: BaseDatabaseWrapper, zone: ZoneInfo) -> bool:
+    """Whether the database can write the lines: PostgreSQL, knowing the zone
+    by its name (its time zone data may be older than Python's)."""
+    if connection.vendor != "postgresql" or not zone.key:
+        return False
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute("SELECT now() AT TIME ZONE %s", [zone.key])
+    except DatabaseError:
+        return False
+    return True
 
 
 def postgres_chunks(

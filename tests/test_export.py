@@ -3,7 +3,9 @@
 import csv
 import io
 import re
+import zoneinfo
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from django.urls import reverse
 from followups.export import (
     HEADER,
     batched_responses,
+    csv_lines,
     escape_cell,
     postgres_chunks,
     python_chunks,
@@ -351,10 +354,30 @@ def test_it_reads_every_row_once_when_the_database_writes_the_lines(
         ids = [make_response(survey, 5, at(7)).pk for _ in range(5)]  # one timestamp: ties
         ids += [make_response(survey, 5, at(8)).pk for _ in range(3)]
         with CaptureQueriesContext(connection) as context:
-            text = "".join(postgres_chunks(Response.objects.all(), zone=UTC_ZONE, batch_size=3))
+            lines = postgres_chunks(Response.objects.all(), zone=ZoneInfo("UTC"), batch_size=3)
+            text = "".join(lines)
     seen = [int(line.split(",")[0]) for line in text.splitlines()]
     assert seen == sorted(ids, reverse=True)
     assert len(context.captured_queries) == 6  # three batches, each lines + notes
 
 
-UTC_ZONE = ZoneInfo("UTC")
+def _paris_named(key: str) -> ZoneInfo:
+    for root in zoneinfo.TZPATH:
+        path = Path(root, "Europe", "Paris")
+        if path.exists():
+            with path.open("rb") as data:
+                return ZoneInfo.from_file(data, key=key)
+    pytest.skip("no time zone files on this system")
+
+
+def test_it_writes_the_file_in_python_for_a_zone_the_database_does_not_know(
+    org: Organization, survey: Survey
+) -> None:
+    unknown = _paris_named("Mars/Olympus")
+    with tenant_context(org):
+        make_response(survey, 9, at(10), comment="Ça va")
+        answers = Response.objects.all()
+        expected = "".join(python_chunks(answers, zone=unknown))
+    text = "".join(csv_lines(organization=org, queryset=answers, zone=unknown))
+    assert text == "\ufeff" + ",".join(HEADER) + "\r\n" + expected
+    assert "2026-03-10T13:00:00+01:00" in expected
