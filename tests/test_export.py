@@ -3,8 +3,11 @@
 import csv
 import io
 import re
-from datetime import timedelta
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -13,7 +16,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from followups.export import HEADER, batched_responses, escape_cell
+from followups.export import (
+    HEADER,
+    batched_responses,
+    csv_lines,
+    escape_cell,
+    postgres_chunks,
+    python_chunks,
+    quoted,
+)
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from surveys.services import survey_create
@@ -253,3 +264,120 @@ def test_it_reads_every_row_once_across_batches(
             seen = [r.pk for r in batched_responses(Response.objects.all(), batch_size=3)]
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
     assert len(context.captured_queries) == 6  # three batches, each rows + notes
+
+
+ON_POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL writes the lines itself"
+)
+# Everything csv.writer quotes, every formula start, and what neither touches.
+AWKWARD = [
+    "plain",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "cr\rhere",
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\tlead",
+    "\rlead",
+    '=a,"b"\n',
+    "'quoted",
+    " space",
+    "Ünïcødé ✓",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", [*AWKWARD, ",", '"', "\n"])
+def test_it_quotes_a_cell_as_csv_writer_does(value: str) -> None:
+    written = io.StringIO()
+    csv.writer(written).writerow([value, "x"])
+    assert written.getvalue() == quoted(value) + ",x\r\n"
+
+
+def _awkward_answers(org: Organization, survey: Survey, owner: Any, admin_user: Any) -> None:
+    Survey.objects.filter(pk=survey.pk).update(name='=Survey, "odd"')
+    moments = [
+        at(10, hour=1),  # winter
+        datetime(2026, 7, 14, 23, 59, 59, 999999, tzinfo=UTC),  # summer, cut to the second
+        datetime(1890, 5, 1, 12, tzinfo=UTC),  # before standard time: odd offsets
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # Paris changes its clocks
+    ]
+    traits: list[Any] = [{"é": "ü", "b": [1, 2.5], "a": None, "z": "x,y"}, {}, [], "=a"]
+    for i, value in enumerate(AWKWARD):
+        person = Respondent.objects.create(
+            organization=org,
+            external_id=f"{value}{i}",
+            email=value,
+            name=value,
+            profile_url=value,
+            traits=traits[i % len(traits)],
+        )
+        response = make_response(
+            survey,
+            i % 11,
+            moments[i % len(moments)],
+            respondent=person if i % 5 else None,
+            comment=value,
+            language=value[:8],
+            assignee=admin_user if i % 2 else None,
+            tags=[value, "b"] if i % 3 else [],
+        )
+        if i % 4 == 0:
+            for author in (owner, None):
+                Note.objects.create(
+                    organization=org, response=response, author=author, body=value or "x"
+                )
+
+
+@ON_POSTGRES
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/St_Johns", "Asia/Kathmandu", "UTC"])
+def test_it_writes_the_same_lines_in_the_database_as_in_python(
+    org: Organization, survey: Survey, owner: Any, admin_user: Any, zone: str
+) -> None:
+    with tenant_context(org):
+        _awkward_answers(org, survey, owner, admin_user)
+        answers = Response.objects.all()
+        expected = "".join(python_chunks(answers, zone=ZoneInfo(zone)))
+        written = "".join(postgres_chunks(answers, zone=ZoneInfo(zone), batch_size=3))
+    assert len(list(csv.reader(io.StringIO(expected)))) == len(AWKWARD)
+    assert written == expected
+
+
+@ON_POSTGRES
+def test_it_reads_every_row_once_when_the_database_writes_the_lines(
+    org: Organization, survey: Survey, owner: Any
+) -> None:
+    with tenant_context(org):
+        ids = [make_response(survey, 5, at(7)).pk for _ in range(5)]  # one timestamp: ties
+        ids += [make_response(survey, 5, at(8)).pk for _ in range(3)]
+        with CaptureQueriesContext(connection) as context:
+            lines = postgres_chunks(Response.objects.all(), zone=ZoneInfo("UTC"), batch_size=3)
+            text = "".join(lines)
+    seen = [int(line.split(",")[0]) for line in text.splitlines()]
+    assert seen == sorted(ids, reverse=True)
+    assert len(context.captured_queries) == 6  # three batches, each lines + notes
+
+
+def _paris_named(key: str) -> ZoneInfo:
+    for root in zoneinfo.TZPATH:
+        path = Path(root, "Europe", "Paris")
+        if path.exists():
+            with path.open("rb") as data:
+                return ZoneInfo.from_file(data, key=key)
+    pytest.skip("no time zone files on this system")
+
+
+def test_it_writes_the_file_in_python_for_a_zone_the_database_does_not_know(
+    org: Organization, survey: Survey
+) -> None:
+    unknown = _paris_named("Mars/Olympus")
+    with tenant_context(org):
+        make_response(survey, 9, at(10), comment="Ça va")
+        answers = Response.objects.all()
+        expected = "".join(python_chunks(answers, zone=unknown))
+    text = "".join(csv_lines(organization=org, queryset=answers, zone=unknown))
+    assert text == "\ufeff" + ",".join(HEADER) + "\r\n" + expected
+    assert "2026-03-10T13:00:00+01:00" in expected
