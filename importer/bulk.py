@@ -144,7 +144,6 @@ def _batch_sql(organization_id: int, survey_id: int) -> tuple[str, list[Any]]:
             SELECT %s, %s, known.id, r.score, r.comment, %s, r.client_id, r.properties, r.tags,
                 r.created_at, now(), %s{answer_defaults}
             FROM {STAGE} r LEFT JOIN known ON known.email = r.email
-            ORDER BY r.created_at
             ON CONFLICT (organization_id, client_id) WHERE client_id <> '' DO NOTHING
             RETURNING id, client_id
         ), noted AS (
