@@ -464,7 +464,7 @@ def delighted_import(data: seed.Dataset, work: Path, scale: float) -> dict[str, 
             checked = time.monotonic()
             if not check.ok:
                 raise RuntimeError(f"the generated export has errors: {check.errors[:3]}")
-            counts = file_import(survey=survey, stream=stream)
+            counts = file_import(survey=survey, check=check)
         elapsed = time.monotonic() - started
     return {
         "rows": rows,

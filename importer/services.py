@@ -1,12 +1,12 @@
 """Writes of the Delighted importer: check a whole file, then import it in batches.
 
-Two passes over the same bytes. The first reads every record and collects the
-errors by line; a file with any error imports nothing. The second streams the
-records in batches of `BATCH_ROWS`, each written in one short transaction with
-a handful of queries (respondents looked up and created in bulk, responses
-inserted with ON CONFLICT DO NOTHING, notes in bulk; on PostgreSQL a COPY into a
-temporary table and set-based statements, see bulk.py), so memory stays bounded
-and progress is visible to other connections while it runs.
+The check reads every record and collects the errors by line; a file with any
+error imports nothing. It also keeps the good rows (staging.py), so the import
+never parses the file again: it writes them in batches of `BATCH_ROWS`, each in
+one short transaction with a handful of queries (respondents looked up and
+created in bulk, responses inserted with ON CONFLICT DO NOTHING, notes in bulk;
+on PostgreSQL a COPY into a temporary table and set-based statements, see
+bulk.py), so progress is visible to other connections while it runs.
 
 Idempotent: every row carries a deterministic client id ("delighted:<Response
 ID>", or a hash of email, time, score and comment), unique per organization,
@@ -16,7 +16,7 @@ half done, adds nothing twice.
 
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -28,13 +28,15 @@ from rollups.services import rollups_refresh
 from surveys.models import Survey
 from tenants.models import Organization
 
-from . import bulk, delighted
+from . import bulk, delighted, staging
 from .delighted import LineError, Row
 from .models import ImportJob, ImportStatus
+from .staging import Batch, Staged
 
 logger = logging.getLogger(__name__)
 
-BATCH_ROWS = 5000
+# Fewer, larger transactions cost less per row; progress still moves every second or so.
+BATCH_ROWS = 20_000
 MAX_ERRORS = 100  # kept and shown; the total is counted beyond it
 
 Progress = Callable[[int, "ImportCounts"], None]
@@ -45,6 +47,8 @@ class FileCheck:
     rows: int = 0
     errors: list[LineError] = field(default_factory=list)
     error_count: int = 0
+    # The good rows, for `file_import`; None when a record could not be read.
+    staged: Staged | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -62,9 +66,12 @@ class ImportCounts:
 
 
 def file_check(*, stream: IO[bytes]) -> FileCheck:
-    """Reads the whole file; the number of good rows and the errors by line."""
+    """Reads the whole file; the number of good rows and the errors by line.
+
+    The good rows of a file without errors are kept for `file_import`."""
     stream.seek(0)
     check = FileCheck()
+    staged = Staged(batch_rows=BATCH_ROWS)
     for item in delighted.read(stream):
         if isinstance(item, LineError):
             check.error_count += 1
@@ -72,6 +79,13 @@ def file_check(*, stream: IO[bytes]) -> FileCheck:
                 check.errors.append(item)
         else:
             check.rows += 1
+            if not check.error_count:
+                staged.add(item)
+    if check.error_count:
+        staged.close()
+    else:
+        staged.finish()
+        check.staged = staged
     if check.rows == 0 and check.error_count == 0:
         check.error_count = 1
         check.errors.append(LineError(1, "The file has no rows."))
@@ -79,17 +93,33 @@ def file_check(*, stream: IO[bytes]) -> FileCheck:
 
 
 def file_import(
-    *, survey: Survey, stream: IO[bytes], progress: Progress | None = None
+    *,
+    survey: Survey,
+    check: FileCheck | None = None,
+    stream: IO[bytes] | None = None,
+    progress: Progress | None = None,
 ) -> ImportCounts:
-    """Imports a file that `file_check` found valid, batch by batch."""
-    stream.seek(0)
+    """Imports, batch by batch, the rows `check` kept (`file_check` of the file,
+    which this consumes), or else those of `stream`, checked first."""
+    if check is None:
+        if stream is None:
+            raise TypeError("file_import needs a check or a stream")
+        check = file_check(stream=stream)
+    staged, check.staged = check.staged, None
+    if staged is None:
+        # A file with an error imports nothing: never guess.
+        reason = f"Line {check.errors[0].line}: {check.errors[0].message}" if check.errors else ""
+        raise ValueError(reason or "These rows were imported already.")
     counts = ImportCounts()
-    for batch in _batches(delighted.read(stream)):
-        added = _write_batch(survey, batch)
-        counts.imported += added
-        counts.skipped += len(batch) - added
-        if progress is not None:
-            progress(counts.done, counts)
+    try:
+        for batch in staged.batches:
+            added = _write_batch(survey, staged, batch)
+            counts.imported += added
+            counts.skipped += batch.rows - added
+            if progress is not None:
+                progress(counts.done, counts)
+    finally:
+        staged.close()
     if counts.imported:
         # Imported rows carry a recent updated_at, so any refresh would find them;
         # running one now lets the dashboards read them from the rollups at once.
@@ -97,31 +127,19 @@ def file_import(
     return counts
 
 
-def _batches(items: Iterable[Row | LineError]) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for item in items:
-        if isinstance(item, LineError):
-            # Only reachable if the file changed after its check: stop, never guess.
-            raise ValueError(f"Line {item.line}: {item.message}")
-        batch.append(item)
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _write_batch(survey: Survey, rows: list[Row]) -> int:
-    """Inserts the rows not yet present; the number inserted."""
+def _write_batch(survey: Survey, staged: Staged, batch: Batch) -> int:
+    """Inserts the batch's rows not yet present; the number inserted."""
+    data = staged.read(batch)
     with transaction.atomic():
         # Imports of one organization take turns batch by batch, so two running
         # at once never both create the same respondent or add the same notes.
-        list(
-            Organization.objects.select_for_update().filter(pk=survey.organization_id).values("pk")
-        )
+        # NO KEY: the organization's other writes (whose foreign keys lock its
+        # row FOR KEY SHARE) need not wait for the batch.
+        organization = Organization.objects.select_for_update(no_key=True)
+        list(organization.filter(pk=survey.organization_id).values("pk"))
         if bulk.supported():
-            return bulk.write_batch(survey, rows)
-        return _write_batch_orm(survey, rows)
+            return bulk.write_batch(survey, data)
+        return _write_batch_orm(survey, list(staging.rows(data)))
 
 
 def _write_batch_orm(survey: Survey, rows: list[Row]) -> int:
@@ -154,8 +172,8 @@ def _response(survey: Survey, row: Row, respondent: Respondent | None) -> Respon
         comment=row.comment,
         channel=Channel.IMPORT,
         client_id=row.client_id,
-        properties=row.properties,
-        tags=row.tags,
+        properties=dict(row.properties),
+        tags=list(row.tags),
         created_at=row.created_at,
     )
 
@@ -277,7 +295,7 @@ def _run(job: ImportJob) -> None:
     def progress(done: int, counts: ImportCounts) -> None:
         _save(job, done_rows=done, imported=counts.imported, skipped=counts.skipped)
 
-    counts = file_import(survey=job.survey, stream=stream, progress=progress)
+    counts = file_import(survey=job.survey, check=check, progress=progress)
     _save(
         job,
         status=ImportStatus.DONE,

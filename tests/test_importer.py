@@ -6,12 +6,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from django.core.validators import validate_email
 from django.http import QueryDict
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboards.filters import parse_filters
 from dashboards.metrics import summary
+from importer import delighted, services
 from importer.services import ImportCounts, file_check, file_import
 from responses.models import Channel, Note, Respondent, Response
 from rollups.models import RollupDay
@@ -350,3 +355,108 @@ def test_the_command_exits_non_zero_on_an_invalid_file(
         ManagementUtility(argv).execute()
     assert exit_.value.code == 1
     assert "Line 1: Missing required column(s): Score, Created At." in capsys.readouterr().err
+
+
+# Reading once ------------------------------------------------------------------------
+
+
+def test_the_import_writes_the_rows_its_check_read_without_reading_the_file_again(
+    survey: Survey,
+) -> None:
+    stream = io.BytesIO(csv_bytes([row(Response_ID="1"), row(Response_ID="2")]))
+    check = file_check(stream=stream)
+    stream.seek(0)
+    stream.write(b"garbage that no longer parses\r\n" * 10)
+    counts = file_import(survey=survey, check=check)
+    assert (counts.imported, counts.skipped) == (2, 0)
+    assert set(Response.objects.values_list("client_id", flat=True)) == {
+        "delighted:1",
+        "delighted:2",
+    }
+
+
+def test_a_check_is_consumed_by_its_import(survey: Survey) -> None:
+    check = file_check(stream=io.BytesIO(csv_bytes([row()])))
+    file_import(survey=survey, check=check)
+    with pytest.raises(ValueError):
+        file_import(survey=survey, check=check)
+    assert Response.objects.count() == 1
+
+
+def test_an_import_without_a_check_refuses_a_file_with_a_bad_line_near_its_end(
+    survey: Survey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "BATCH_ROWS", 5)
+    rows = [row(Response_ID=str(n)) for n in range(20)] + [row(Response_ID="x", Score=12)]
+    with pytest.raises(ValueError, match="Line 22"):
+        file_import(survey=survey, stream=io.BytesIO(csv_bytes(rows)))
+    assert Response.objects.count() == 0
+
+
+def test_it_imports_in_batches_reporting_progress_after_each(
+    survey: Survey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "BATCH_ROWS", 4)
+    rows = [row(Response_ID=str(n), Person_Email=f"p{n % 3}@example.com") for n in range(10)]
+    seen: list[int] = []
+    check = file_check(stream=io.BytesIO(csv_bytes(rows)))
+    counts = file_import(survey=survey, check=check, progress=lambda done, _: seen.append(done))
+    assert seen == [4, 8, 10]
+    assert (counts.imported, counts.skipped) == (10, 0)
+    assert Respondent.objects.count() == 3
+
+
+def test_a_row_repeated_in_the_file_is_imported_once_and_counted_as_skipped(
+    survey: Survey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "BATCH_ROWS", 3)
+    first = row(Response_ID="1", Notes="Called", Comment="first")
+    again = row(Response_ID="1", Notes="Called", Comment="again")
+    rows = [first, again, row(Response_ID="2"), row(Response_ID="3"), again]
+    counts = run(survey, csv_bytes(rows))
+    assert (counts.imported, counts.skipped) == (3, 2)
+    assert Response.objects.get(client_id="delighted:1").comment == "first"
+    assert Note.objects.count() == 1
+
+
+def test_rows_split_across_read_chunks_keep_their_line_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(delighted, "CHUNK_BYTES", 16)
+    rows = [
+        row(Response_ID="1", Comment="two\nlines"),  # lines 2-3
+        row(Response_ID="2", Score=11),  # line 4
+        row(Response_ID="3", Comment="BAD"),  # line 5
+        row(Response_ID="4", Comment="NUL"),  # line 6
+        row(Response_ID="5", Score=12),  # line 7
+    ]
+    data = csv_bytes(rows).replace(b"BAD", b"B\xffD").replace(b"NUL", b"N\x00L")
+    assert errors_of(data) == [
+        (4, "The score “11” is not a whole number from 0 to 10."),
+        (5, "The text is not valid UTF-8."),
+        (6, "The text contains a NUL character."),
+        (7, "The score “12” is not a whole number from 0 to 10."),
+    ]
+
+
+@given(st.emails())
+def test_every_address_the_quick_pattern_accepts_django_accepts_too(address: str) -> None:
+    for value in (address, address.upper()):
+        if delighted._PLAIN_EMAIL.fullmatch(value):
+            validate_email(value)
+
+
+@pytest.mark.parametrize(
+    "address", ["a..b@x.com", "a@-x.com", "a@x-.com", "a@x.c", "a@x.c0m", "é@x.com", "a@x.com."]
+)
+def test_addresses_outside_the_quick_pattern_are_still_judged_by_django(address: str) -> None:
+    assert not delighted._PLAIN_EMAIL.fullmatch(address)
+    assert delighted._valid_email(address) == _django_accepts(address)
+
+
+def _django_accepts(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True

@@ -53,7 +53,7 @@ class Command(BaseCommand):
             self.stderr.write(f"\rImporting: {percent:3d}% ({done}/{check.rows} rows)", ending="")
             self.stderr.flush()
 
-        counts = file_import(survey=survey, stream=stream, progress=progress)
+        counts = file_import(survey=survey, check=check, progress=progress)
         elapsed = time.monotonic() - started
         self.stderr.write("")
         self.stdout.write(
