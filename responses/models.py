@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey, SurveyVariant
-from tenants.models import TenantModel
+from tenants.models import Organization, TenantModel
 
 
 class Channel(models.TextChoices):
@@ -69,7 +69,24 @@ class Respondent(TenantModel):
         )
 
 
+# Every index of the busiest tables starts with the organization, so the
+# organization's own foreign-key index would only repeat them; and the rare
+# foreign keys (variant, assignee) are indexed where they are set. Each index
+# fewer is one insertion fewer per answer.
+def _organization_unindexed() -> "models.ForeignKey[Organization, Organization]":
+    return models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+
+def _where_set(field: str) -> models.Index:
+    return models.Index(
+        fields=[field], condition=Q(**{f"{field}__isnull": False}), name=f"%(class)s_{field}_set"
+    )
+
+
 class Response(TenantModel):
+    organization = _organization_unindexed()
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     respondent = models.ForeignKey(
         Respondent, on_delete=models.CASCADE, null=True, blank=True, related_name="responses"
@@ -84,7 +101,12 @@ class Response(TenantModel):
     properties = models.JSONField(default=dict, blank=True)
     # The wording the respondent was shown, when the survey runs an A/B test.
     variant = models.ForeignKey(
-        SurveyVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+        SurveyVariant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responses",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -99,6 +121,7 @@ class Response(TenantModel):
         null=True,
         blank=True,
         related_name="assigned_responses",
+        db_index=False,
     )
     tags = models.JSONField(default=list, blank=True)
 
@@ -123,6 +146,8 @@ class Response(TenantModel):
             models.Index(fields=["organization", "updated_at"]),
             # The detractor inbox: open items of one status, newest first.
             models.Index(fields=["organization", "follow_up_status", "created_at"]),
+            _where_set("variant"),
+            _where_set("assignee"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +180,7 @@ class PromptEvent(TenantModel):
         NEVER = "never", _("Don't ask again")
         ANSWER = "answer", _("Answered")
 
+    organization = _organization_unindexed()
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="prompt_events")
     respondent = models.ForeignKey(
         Respondent, on_delete=models.CASCADE, related_name="prompt_events"
@@ -163,7 +189,12 @@ class PromptEvent(TenantModel):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WIDGET)
     # The wording shown (for a display) or answered, when the survey runs an A/B test.
     variant = models.ForeignKey(
-        SurveyVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        SurveyVariant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -177,6 +208,7 @@ class PromptEvent(TenantModel):
             models.Index(fields=["organization", "kind", "created_at"]),
             # Events the score rollups must count since their watermark.
             models.Index(fields=["organization", "created_at"]),
+            _where_set("variant"),
         ]
 
     def __str__(self) -> str:
