@@ -84,22 +84,18 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     filters, context = read_filters(request)
     if filters is None:
         return render(request, "dashboards/overview.html", context, status=400)
-    # One read of the scores serves both the histogram and the split.
-    buckets = metrics.histogram(filters=filters)
-    summary = metrics.summary_of(buckets=buckets)
+    numbers = metrics.overview(filters=filters)
+    summary = numbers.summary
     context.update(
         summary=summary,
         band=charts.band_for(summary.nps),
         gauge=charts.gauge(nps=summary.nps),
         split=charts.split(summary=summary),
-        histogram=charts.histogram(buckets=buckets),
-        rates=metrics.response_rates(filters=filters),
-        change=metrics.change(filters=filters, current=summary),
+        histogram=charts.histogram(buckets=numbers.buckets),
+        rates=numbers.rates,
+        change=numbers.change,
         previous=filters.previous(),
-        surveys=[
-            (row, filters.querystring(survey=row.survey.pk))
-            for row in metrics.by_survey(filters=filters)
-        ],
+        surveys=[(row, filters.querystring(survey=row.survey.pk)) for row in numbers.surveys],
         all_surveys_query=filters.querystring(survey=None),
     )
     return render(request, "dashboards/overview.html", context)
