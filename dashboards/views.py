@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from responses.models import Channel
+from surveys.models import Survey
 from tenants.decorators import require_role
 from tenants.models import Role
 
@@ -42,25 +43,29 @@ def _messages(errors: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def read_filters(request: HttpRequest) -> tuple[Filters | None, dict[str, Any]]:
+def read_filters(
+    request: HttpRequest, *, surveys: list[Survey] | None = None
+) -> tuple[Filters | None, dict[str, Any]]:
     """The filters of the URL, and the context `dashboards/_filters.html` needs.
 
     The filters are None when the URL holds an invalid one; the context then
-    carries the messages to show (answer 400, and show no numbers).
+    carries the messages to show (answer 400, and show no numbers). The
+    organization's surveys are read once for both (or given as `surveys`).
     """
     organization = request.organization  # type: ignore[attr-defined]
+    surveys = list(Survey.objects.all()) if surveys is None else surveys
     traits = [trait for trait in request.GET.getlist("trait") if trait.strip()]
     try:
-        filters = parse_filters(request.GET, tz=organization.time_zone)
+        filters = parse_filters(request.GET, tz=organization.time_zone, surveys=surveys)
     except FilterError as error:
-        form, messages = FilterForm(request.GET), _messages(error.errors)
+        form, messages = FilterForm(request.GET, surveys=surveys), _messages(error.errors)
         return None, {
             "filters": None,
             "filter_form": form,
             "filter_errors": messages,
             "filter_traits": traits,
         }
-    shown = _shown(request, filters)
+    shown = _shown(request, filters, surveys)
     return filters, {
         "filters": filters,
         "filter_form": shown,
@@ -69,22 +74,23 @@ def read_filters(request: HttpRequest) -> tuple[Filters | None, dict[str, Any]]:
     }
 
 
-def _shown(request: HttpRequest, filters: Filters) -> FilterForm:
+def _shown(request: HttpRequest, filters: Filters, surveys: list[Survey]) -> FilterForm:
     """The form as the bar shows it: the default period selected, and its dates
     filled in so that switching to a custom period starts from them."""
     data = request.GET.copy()
     data.setdefault("range", DEFAULT_RANGE)
     if filters.range != "custom":
         data["from"], data["to"] = filters.local_start.isoformat(), filters.local_last.isoformat()
-    return FilterForm(data)
+    return FilterForm(data, surveys=surveys)
 
 
 @require_role(Role.VIEWER)
 def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
-    filters, context = read_filters(request)
+    surveys = list(Survey.objects.all())
+    filters, context = read_filters(request, surveys=surveys)
     if filters is None:
         return render(request, "dashboards/overview.html", context, status=400)
-    numbers = metrics.overview(filters=filters)
+    numbers = metrics.overview(filters=filters, surveys=surveys)
     summary = numbers.summary
     context.update(
         summary=summary,
