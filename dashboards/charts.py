@@ -199,18 +199,23 @@ class PointText:
     margin: str
     low: str
     high: str
+    # The values, each computed once: the summary's properties recount every time.
+    values: tuple[float, float, float] | None  # nps, low, high; None without answers
 
 
 def _text(point: TrendPoint) -> PointText:
-    scored = point.nps is not None
+    summary = point.summary
+    nps, margin, low, high = summary.nps, summary.margin_of_error, summary.low, summary.high
+    scored = nps is not None
     return PointText(
         point=point,
         first=date_filter(point.first, "DATE_FORMAT"),
         last=date_filter(point.last, "DATE_FORMAT"),
-        nps=floatformat(point.nps, 0) if scored else "",
-        margin=floatformat(point.summary.margin_of_error, 1) if scored else "",
-        low=floatformat(point.low, 0) if scored else "",
-        high=floatformat(point.high, 0) if scored else "",
+        nps=floatformat(nps, 0) if scored else "",
+        margin=floatformat(margin, 1) if scored else "",
+        low=floatformat(low, 0) if scored else "",
+        high=floatformat(high, 0) if scored else "",
+        values=None if nps is None or low is None or high is None else (nps, low, high),
     )
 
 
@@ -289,15 +294,15 @@ def _band(run: list[Dot]) -> str:
 
 
 def _dot(index: int, count: int, text: PointText) -> Dot | None:
-    point = text.point
-    if point.nps is None or point.low is None or point.high is None:
+    if text.values is None:
         return None
+    nps, low, high = text.values
     return Dot(
         x=_x(index, count),
-        y=_y(point.nps),
-        y_low=_y(point.low),
-        y_high=_y(point.high),
-        point=point,
+        y=_y(nps),
+        y_low=_y(low),
+        y_high=_y(high),
+        point=text.point,
         text=text,
     )
 
