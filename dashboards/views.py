@@ -5,10 +5,11 @@ Both read the shared filters from the URL; invalid filters answer 400 with the
 filter bar and its messages, and no numbers.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,9 @@ def read_filters(
     organization's surveys are read once for both (or given as `surveys`).
     """
     organization = request.organization  # type: ignore[attr-defined]
-    surveys = list(Survey.objects.all()) if surveys is None else surveys
+    if surveys is None:
+        # Read when a form first needs them (a survey in the URL, the bar drawn), once for both.
+        surveys = cast(list[Survey], SimpleLazyObject(lambda: list(Survey.objects.all())))
     traits = [trait for trait in request.GET.getlist("trait") if trait.strip()]
     try:
         filters = parse_filters(request.GET, tz=organization.time_zone, surveys=surveys)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from dashboards.charts import GAUGE_RADIUS, band_for, gauge, histogram, line_chart
 from dashboards.filters import FilterForm, parse_filters
 from dashboards.metrics import EMPTY, Bucket, TrendPoint
+from dashboards.views import read_filters
 from responses.models import PromptEvent, Respondent, Response
 from responses.scoring import NpsSummary
 from surveys.services import survey_create
@@ -390,3 +391,16 @@ def test_it_refuses_a_survey_id_that_is_not_a_number(
     response = owner_client.get(overview(org), {"survey": "1.5"})
     assert response.status_code == 400
     assert "Survey: Select a valid choice." in response.content.decode()
+
+
+def test_it_reads_no_survey_for_filters_that_name_none_until_the_bar_is_drawn(
+    in_org: Organization, survey: Any, rf: Any
+) -> None:
+    request = rf.get("/o/example/responses/", {"range": "30"})
+    request.organization = in_org
+    with CaptureQueriesContext(connection) as queries:
+        filters, bar = read_filters(request)
+    assert filters is not None
+    assert not [q for q in queries if 'FROM "surveys_survey"' in q["sql"]]
+    html = render_to_string("dashboards/_filters.html", bar, request=request)
+    assert ">Product NPS</option>" in html
