@@ -5,18 +5,22 @@ Every page and the API read them through `parse_filters` and narrow rows with
 `Filters.apply`, so a number means the same thing wherever it is shown.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact
+from django.forms.models import ModelChoiceIterator
+from django.forms.renderers import get_default_renderer
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from responses.models import Channel
@@ -144,23 +148,117 @@ class Filters:
         return timezone.localtime(self.end, self.end.tzinfo).date() - timedelta(days=1)
 
 
+_SELECTS: dict[tuple[Any, ...], str] = {}
+_SELECTS_KEPT = 512
+
+
+class FixedSelect(forms.Select):
+    """A select of fixed choices whose HTML is remembered by everything it is
+    drawn from: name, value, attributes and the choices' (translated) text.
+    Drawn through Django's widget templates it cost about a millisecond, and
+    the filter bar shows several on every page."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        choices = [(str(key), label) for key, label in self.choices]
+        plain = value is None or isinstance(value, str)
+        default = renderer is None or renderer is get_default_renderer()
+        if not plain or not default or any(isinstance(label, list | tuple) for _, label in choices):
+            return super().render(name, value, attrs, renderer)
+        merged = self.build_attrs(self.attrs, attrs)
+        key: tuple[Any, ...] = (name, value, self.is_required, tuple(sorted(merged.items())))
+        key += tuple((choice, str(label)) for choice, label in choices)
+        try:
+            drawn = _SELECTS.get(key)
+        except TypeError:  # an attribute that cannot be a key: draw it each time
+            return super().render(name, value, attrs, renderer)
+        if drawn is None:
+            if len(_SELECTS) >= _SELECTS_KEPT:
+                _SELECTS.clear()
+            drawn = _SELECTS[key] = super().render(name, value, attrs, renderer)
+        return mark_safe(drawn)  # noqa: S308 (the widget's own HTML)
+
+
+class _ListedSurveys(ModelChoiceIterator):
+    """The options from the field's list of surveys, not a query of their own."""
+
+    def __iter__(self) -> Iterator[Any]:
+        field = cast("SurveyField", self.field)
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        for survey in field.listed():
+            yield self.choice(survey)
+
+    def __len__(self) -> int:
+        field = cast("SurveyField", self.field)
+        return len(field.listed()) + (1 if field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(cast("SurveyField", self.field).listed())
+
+
+class SurveyField(forms.ModelChoiceField):
+    """One of the organization's surveys, picked from a list read once: a page
+    that checks the filters, shows them in the bar and counts per survey reads
+    the surveys in one query instead of one for each."""
+
+    iterator = _ListedSurveys
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.surveys: list[Survey] | None = None
+
+    def listed(self) -> list[Survey]:
+        if self.surveys is None:
+            self.surveys = list(self.queryset)  # type: ignore[arg-type]
+        return self.surveys
+
+    def to_python(self, value: Any) -> Survey | None:
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        try:
+            pk = value.pk if isinstance(value, Survey) else int(value)
+        except (TypeError, ValueError):
+            pk = None
+        for survey in self.listed():
+            if survey.pk == pk:
+                return survey
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+
 class FilterForm(forms.Form):
-    range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label=_("Period"))
+    range = forms.ChoiceField(
+        choices=RANGE_CHOICES, required=False, label=_("Period"), widget=FixedSelect
+    )
     from_ = forms.DateField(required=False, label=_("From"))
     to = forms.DateField(required=False, label=_("To"))
-    survey = forms.ModelChoiceField(
+    survey = SurveyField(
         queryset=Survey.objects.unscoped().none(), required=False, empty_label=_("All surveys")
     )
-    channel = forms.ChoiceField(choices=[("", _("All channels")), *Channel.choices], required=False)
-    category = forms.ChoiceField(choices=CATEGORY_CHOICES, required=False)
+    channel = forms.ChoiceField(
+        choices=[("", _("All channels")), *Channel.choices], required=False, widget=FixedSelect
+    )
+    category = forms.ChoiceField(choices=CATEGORY_CHOICES, required=False, widget=FixedSelect)
     score = forms.IntegerField(min_value=0, max_value=10, required=False)
     language = forms.CharField(max_length=8, required=False)
     q = forms.CharField(max_length=200, required=False, label=_("Search comments"))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, surveys: list[Survey] | None = None, **kwargs: Any) -> None:
+        """`surveys`: the organization's, when the caller has read them already
+        (otherwise read on first use, e.g. to check a survey in the URL)."""
         super().__init__(*args, **kwargs)
         # Built per request: the tenant context must be active to list surveys.
-        self.fields["survey"].queryset = Survey.objects.all()  # type: ignore[attr-defined]
+        field = cast(SurveyField, self.fields["survey"])
+        field.queryset = Survey.objects.all()
+        field.surveys = surveys
         # "from" is a Python keyword; the URL says from=…
         self.fields["from"] = self.fields.pop("from_")
 
@@ -192,9 +290,13 @@ def _traits(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(traits)
 
 
-def parse_filters(params: QueryDict, *, tz: str, today: date | None = None) -> Filters:
-    """Read filters from the URL; raise FilterError with one message per bad parameter."""
-    form = FilterForm(params)
+def parse_filters(
+    params: QueryDict, *, tz: str, today: date | None = None, surveys: list[Survey] | None = None
+) -> Filters:
+    """Read filters from the URL; raise FilterError with one message per bad parameter.
+
+    `surveys`: the organization's, when the caller has read them already."""
+    form = FilterForm(params, surveys=surveys)
     if not form.is_valid():
         errors = {name: [str(m) for m in msgs] for name, msgs in form.errors.items()}
         raise FilterError(errors)

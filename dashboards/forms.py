@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .filters import FixedSelect
+
 GRANULARITY_CHOICES = [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
 ROLLING_CHOICES = [
     ("", _("Off")),
@@ -17,12 +19,14 @@ class TrendForm(forms.Form):
         choices=GRANULARITY_CHOICES,
         required=False,
         label=_("Points per"),
+        widget=FixedSelect,
         error_messages={"invalid_choice": _("Choose day, week or month.")},
     )
     rolling = forms.ChoiceField(
         choices=ROLLING_CHOICES,
         required=False,
         label=_("Rolling window"),
+        widget=FixedSelect,
         error_messages={"invalid_choice": _("Choose off, 7, 30 or 90 days.")},
     )
 

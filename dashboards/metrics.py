@@ -20,10 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Count, Expression, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import In, IsNull
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from responses.models import Channel, PromptEvent, Response
@@ -318,6 +319,153 @@ def by_survey(*, filters: Filters) -> list[SurveySummary]:
     tallies = _scores(across, [survey.pk for survey in surveys], "survey")
     rows = {survey_id: _summary_of(scores) for survey_id, scores in tallies.items()}
     return [SurveySummary(survey=survey, summary=rows.get(survey.pk, EMPTY)) for survey in surveys]
+
+
+# The overview page ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every number of the overview page: `histogram`, `response_rates`,
+    `change` and `by_survey` of the same filters."""
+
+    buckets: list[Bucket]
+    rates: list[ChannelRate]
+    change: Change
+    surveys: list[SurveySummary]
+
+    @property
+    def summary(self) -> NpsSummary:
+        return self.change.current
+
+
+def overview(*, filters: Filters, surveys: list[Survey] | None = None) -> Overview:
+    """The overview's numbers in three aggregates (rollups, raw answers, raw
+    displays) over both periods and every survey, instead of a pair per number.
+
+    Category and score filters only narrow the scores, so the rows are read
+    without them and the scores they keep are picked here (the response rates
+    leave them out anyway). Filters the rollups lack (language, traits,
+    comment text), or a period that does not start at local midnight, take the
+    functions one by one. `surveys`: the organization's, when already read.
+    """
+    surveys = list(Survey.objects.all()) if surveys is None else surveys
+    zone = filters.start.tzinfo
+    aligned = datetime.combine(filters.local_start, time.min, tzinfo=zone) == filters.start
+    if filters.language or filters.traits or filters.q or not aligned:
+        return _overview_one_by_one(filters)
+    ids = {filters.survey.pk} if filters.survey is not None else {s.pk for s in surveys}
+    # Who was asked, over both periods and every survey: the rows of every number.
+    rows = replace(_asked(filters), survey=None, start=filters.previous().start)
+    counted = _OverviewCounts(rows, [survey.pk for survey in surveys], ids, filters.start)
+    kept = _kept_scores(filters)
+    scores = counted.scores(current=True, survey_ids=ids, kept=kept)
+    previous = counted.scores(current=False, survey_ids=ids, kept=kept)
+    return Overview(
+        buckets=[Bucket(score=score, count=n) for score, n in enumerate(scores)],
+        rates=counted.rates(survey_ids=ids),
+        change=Change(current=_summary_of(scores), previous=_summary_of(previous)),
+        surveys=[
+            SurveySummary(
+                survey=survey,
+                summary=_summary_of(
+                    counted.scores(current=True, survey_ids={survey.pk}, kept=kept)
+                ),
+            )
+            for survey in surveys
+        ],
+    )
+
+
+def _overview_one_by_one(filters: Filters) -> Overview:
+    buckets = histogram(filters=filters)
+    current = summary_of(buckets=buckets)
+    return Overview(
+        buckets=buckets,
+        rates=response_rates(filters=filters),
+        change=change(filters=filters, current=current),
+        surveys=by_survey(filters=filters),
+    )
+
+
+class _OverviewCounts:
+    """Scores per (current period or not, survey, channel) over both periods,
+    and the current period's displays per channel of the shown surveys: the
+    rollups' days from one aggregate of them, the other rows from two raw ones."""
+
+    def __init__(
+        self, filters: Filters, survey_ids: list[int], shown_ids: set[int], current_from: datetime
+    ) -> None:
+        self.tallies: dict[tuple[bool, int, str], Scores] = defaultdict(lambda: [0] * 11)
+        self.displays: dict[str, int] = defaultdict(int)
+        runs = _served(filters, survey_ids)
+        raw = _responses(filters, survey_ids)
+        shown = PromptEvent.objects.filter(
+            filters.q_object(),
+            created_at__gte=current_from,
+            survey_id__in=sorted(shown_ids),
+            kind=PromptEvent.Kind.DISPLAY,
+        )
+        if runs:
+            raw, shown = raw.filter(_outside(runs, filters)), shown.filter(_outside(runs, filters))
+        now = Case(When(created_at__gte=current_from, then=True), default=False)
+        keyed = raw.annotate(now=now).values_list("now", "survey_id", "channel", "score")
+        for current, survey_id, channel, score, n in keyed.annotate(n=Count("id")).order_by():
+            self.tallies[(bool(current), survey_id, channel)][score] += n
+        for channel, n in shown.values_list("channel").annotate(n=Count("id")).order_by():
+            self.displays[channel] += n
+        if runs:
+            self._add_rollups(filters, survey_ids, shown_ids, runs, current_from)
+
+    def _add_rollups(
+        self,
+        filters: Filters,
+        survey_ids: list[int],
+        shown_ids: set[int],
+        runs: Runs,
+        current_from: datetime,
+    ) -> None:
+        first_day = timezone.localtime(current_from, current_from.tzinfo).date()
+        now = Case(When(day__gte=first_day, then=True), default=False)
+        rows = rollup_rows(runs=runs, survey_ids=survey_ids, channel=filters.channel)
+        sums = (
+            rows.annotate(now=now)
+            .values("now", "survey_id", "channel")
+            .annotate(**score_sums(), shown=Sum("displays"))
+            .order_by()
+        )
+        for row in cast(Iterable[Mapping[str, Any]], sums):
+            current, survey_id, channel = bool(row["now"]), row["survey_id"], row["channel"]
+            counts = self.tallies[(current, survey_id, channel)]
+            for score in range(11):
+                counts[score] += row[f"s{score}"] or 0
+            if current and survey_id in shown_ids and row["shown"]:
+                self.displays[channel] += row["shown"]
+
+    def scores(self, *, current: bool, survey_ids: set[int], kept: set[int]) -> Scores:
+        counts = [0] * 11
+        for (now, survey_id, _channel), scores in self.tallies.items():
+            if now == current and survey_id in survey_ids:
+                for score in kept:
+                    counts[score] += scores[score]
+        return counts
+
+    def rates(self, *, survey_ids: set[int]) -> list[ChannelRate]:
+        answers: dict[str, int] = defaultdict(int)
+        for (now, survey_id, channel), scores in self.tallies.items():
+            if now and survey_id in survey_ids:
+                answers[channel] += sum(scores)
+        labels = dict(Channel.choices)
+        return [
+            ChannelRate(
+                channel=channel,
+                label=str(labels.get(channel, channel)),
+                answers=answers[channel],
+                displays=self.displays[channel],
+            )
+            for channel in labels
+            if answers[channel] or self.displays[channel]
+        ]
 
 
 # Per channel and per trait ---------------------------------------------------

@@ -5,14 +5,16 @@ Both read the shared filters from the URL; invalid filters answer 400 with the
 filter bar and its messages, and no numbers.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from responses.models import Channel
+from surveys.models import Survey
 from tenants.decorators import require_role
 from tenants.models import Role
 
@@ -42,25 +44,31 @@ def _messages(errors: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def read_filters(request: HttpRequest) -> tuple[Filters | None, dict[str, Any]]:
+def read_filters(
+    request: HttpRequest, *, surveys: list[Survey] | None = None
+) -> tuple[Filters | None, dict[str, Any]]:
     """The filters of the URL, and the context `dashboards/_filters.html` needs.
 
     The filters are None when the URL holds an invalid one; the context then
-    carries the messages to show (answer 400, and show no numbers).
+    carries the messages to show (answer 400, and show no numbers). The
+    organization's surveys are read once for both (or given as `surveys`).
     """
     organization = request.organization  # type: ignore[attr-defined]
+    if surveys is None:
+        # Read when a form first needs them (a survey in the URL, the bar drawn), once for both.
+        surveys = cast(list[Survey], SimpleLazyObject(lambda: list(Survey.objects.all())))
     traits = [trait for trait in request.GET.getlist("trait") if trait.strip()]
     try:
-        filters = parse_filters(request.GET, tz=organization.time_zone)
+        filters = parse_filters(request.GET, tz=organization.time_zone, surveys=surveys)
     except FilterError as error:
-        form, messages = FilterForm(request.GET), _messages(error.errors)
+        form, messages = FilterForm(request.GET, surveys=surveys), _messages(error.errors)
         return None, {
             "filters": None,
             "filter_form": form,
             "filter_errors": messages,
             "filter_traits": traits,
         }
-    shown = _shown(request, filters)
+    shown = _shown(request, filters, surveys)
     return filters, {
         "filters": filters,
         "filter_form": shown,
@@ -69,37 +77,34 @@ def read_filters(request: HttpRequest) -> tuple[Filters | None, dict[str, Any]]:
     }
 
 
-def _shown(request: HttpRequest, filters: Filters) -> FilterForm:
+def _shown(request: HttpRequest, filters: Filters, surveys: list[Survey]) -> FilterForm:
     """The form as the bar shows it: the default period selected, and its dates
     filled in so that switching to a custom period starts from them."""
     data = request.GET.copy()
     data.setdefault("range", DEFAULT_RANGE)
     if filters.range != "custom":
         data["from"], data["to"] = filters.local_start.isoformat(), filters.local_last.isoformat()
-    return FilterForm(data)
+    return FilterForm(data, surveys=surveys)
 
 
 @require_role(Role.VIEWER)
 def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
-    filters, context = read_filters(request)
+    surveys = list(Survey.objects.all())
+    filters, context = read_filters(request, surveys=surveys)
     if filters is None:
         return render(request, "dashboards/overview.html", context, status=400)
-    # One read of the scores serves both the histogram and the split.
-    buckets = metrics.histogram(filters=filters)
-    summary = metrics.summary_of(buckets=buckets)
+    numbers = metrics.overview(filters=filters, surveys=surveys)
+    summary = numbers.summary
     context.update(
         summary=summary,
         band=charts.band_for(summary.nps),
         gauge=charts.gauge(nps=summary.nps),
         split=charts.split(summary=summary),
-        histogram=charts.histogram(buckets=buckets),
-        rates=metrics.response_rates(filters=filters),
-        change=metrics.change(filters=filters, current=summary),
+        histogram=charts.histogram(buckets=numbers.buckets),
+        rates=numbers.rates,
+        change=numbers.change,
         previous=filters.previous(),
-        surveys=[
-            (row, filters.querystring(survey=row.survey.pk))
-            for row in metrics.by_survey(filters=filters)
-        ],
+        surveys=[(row, filters.querystring(survey=row.survey.pk)) for row in numbers.surveys],
         all_surveys_query=filters.querystring(survey=None),
     )
     return render(request, "dashboards/overview.html", context)

@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .context import activate, lift_for_staff, no_tenant
 from .selectors import membership_for
@@ -37,9 +38,19 @@ class TenantMiddleware:
         membership = membership_for(user=request.user, slug=slug)
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization  # type: ignore[attr-defined]
-        request.session["last_org"] = slug
+        _remember_org(request, slug)
         activate(membership.organization)
         return None
+
+
+def _remember_org(request: HttpRequest, slug: str) -> None:
+    """The org to open next time, written when it changes and at most daily
+    otherwise: a write on every page cost three statements, and the daily one
+    keeps sliding the expiry of an active user's session forward as before."""
+    today = timezone.localdate().isoformat()
+    session = request.session
+    if session.get("last_org") != slug or session.get("last_org_day") != today:
+        session["last_org"], session["last_org_day"] = slug, today
 
 
 def _is_admin(request: HttpRequest) -> bool:

@@ -4,7 +4,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -109,6 +112,37 @@ def test_it_lets_a_user_switch_between_their_organizations(
     assert owner_client.get(f"/o/{second.slug}/").status_code == 200
     # Home remembers the organization used last.
     assert owner_client.get("/")["Location"] == f"/o/{second.slug}/"
+
+
+def test_it_links_every_organization_in_the_switcher_and_marks_the_current_one(
+    owner: Any, owner_client: Client, org: Organization
+) -> None:
+    others = [organization_create(name=f"Co {n}", owner=owner, slug=f"co-{n}") for n in range(3)]
+    page = owner_client.get(f"/o/{others[1].slug}/").content.decode()
+    for each in [org, *others]:
+        assert f'<a href="{reverse("dashboards:overview", args=[each.slug])}"' in page
+    assert f'<a href="/o/{others[1].slug}/" aria-current="page">Co 1</a>' in page
+    assert f'<a href="/o/{org.slug}/" aria-current="page">' not in page
+
+
+def test_it_writes_the_session_back_only_when_the_organization_or_the_day_changes(
+    owner: Any, owner_client: Client, org: Organization
+) -> None:
+    second = organization_create(name="Second Co", owner=owner, slug="second")
+    owner_client.get(f"/o/{org.slug}/")
+    with CaptureQueriesContext(connection) as same:
+        owner_client.get(f"/o/{org.slug}/")
+    assert not [q for q in same if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+    with CaptureQueriesContext(connection) as other:
+        owner_client.get(f"/o/{second.slug}/")
+    assert [q for q in other if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+    # A new day writes it again, which keeps an active user's session from expiring.
+    session = owner_client.session
+    session["last_org_day"] = "2000-01-01"
+    session.save()
+    with CaptureQueriesContext(connection) as next_day:
+        owner_client.get(f"/o/{second.slug}/")
+    assert [q for q in next_day if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
 
 
 def test_it_lists_a_users_organizations_and_creates_more(owner_client: Client) -> None:

@@ -5,14 +5,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dashboards.charts import GAUGE_RADIUS, band_for, gauge, histogram, line_chart
 from dashboards.filters import FilterForm, parse_filters
 from dashboards.metrics import EMPTY, Bucket, TrendPoint
+from dashboards.views import read_filters
 from responses.models import PromptEvent, Respondent, Response
 from responses.scoring import NpsSummary
 from surveys.services import survey_create
@@ -365,3 +368,39 @@ def test_it_breaks_the_trend_line_over_empty_buckets() -> None:
     assert len(chart.lines) == 2  # days 1-2 and 4-5; day 7 stands alone
     assert len(chart.bands) == 2
     assert len(chart.dots) == 5
+
+
+@pytest.mark.parametrize("page", [overview, trend])
+def test_it_reads_the_surveys_once_for_the_filters_the_bar_and_the_numbers(
+    owner_client: Client, answered: Any, page: Any
+) -> None:
+    with tenant_context(answered.organization):
+        survey_create(organization=answered.organization, kind="employee", name="Pulse")
+    params = {**MARCH, "survey": answered.pk}
+    with CaptureQueriesContext(connection) as queries:
+        html = owner_client.get(page(answered.organization), params).content.decode()
+    reads = [q for q in queries if q["sql"].split(" WHERE")[0].endswith('FROM "surveys_survey"')]
+    assert len(reads) == 1
+    assert f'<option value="{answered.pk}" selected>Product NPS</option>' in html
+    assert ">Pulse</option>" in html
+
+
+def test_it_refuses_a_survey_id_that_is_not_a_number(
+    owner_client: Client, org: Organization
+) -> None:
+    response = owner_client.get(overview(org), {"survey": "1.5"})
+    assert response.status_code == 400
+    assert "Survey: Select a valid choice." in response.content.decode()
+
+
+def test_it_reads_no_survey_for_filters_that_name_none_until_the_bar_is_drawn(
+    in_org: Organization, survey: Any, rf: Any
+) -> None:
+    request = rf.get("/o/example/responses/", {"range": "30"})
+    request.organization = in_org
+    with CaptureQueriesContext(connection) as queries:
+        filters, bar = read_filters(request)
+    assert filters is not None
+    assert not [q for q in queries if 'FROM "surveys_survey"' in q["sql"]]
+    html = render_to_string("dashboards/_filters.html", bar, request=request)
+    assert ">Product NPS</option>" in html

@@ -5,10 +5,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import forms
 from django.http import QueryDict
+from django.utils import translation
 from django.utils.http import urlencode
 
-from dashboards.filters import FilterError, Filters, parse_filters
+from dashboards.filters import RANGE_CHOICES, FilterError, Filters, FixedSelect, parse_filters
 from responses.models import Note, Respondent, Response
 from surveys.services import survey_create
 from tenants.context import tenant_context
@@ -199,3 +201,25 @@ def test_it_narrows_related_rows_through_a_prefix(in_org: Organization, survey: 
     filters = parse({"trait": "plan:pro", "category": "detractor"})
     notes = filters.apply(Note.objects.all(), prefix="response__")
     assert [note.response_id for note in notes] == [inside.pk]
+
+
+@pytest.mark.parametrize("value", [None, "", "90", "365", "nonsense"])
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_remembered_select_draws_exactly_what_the_widget_draws(
+    value: str | None, language: str
+) -> None:
+    with translation.override(language):
+        for _ in range(2):  # drawn, then remembered
+            remembered = FixedSelect(choices=RANGE_CHOICES).render("range", value, {"id": "r"})
+            assert remembered == forms.Select(choices=RANGE_CHOICES).render(
+                "range", value, {"id": "r"}
+            )
+
+
+def test_a_remembered_select_follows_the_language() -> None:
+    with translation.override("en"):
+        english = FixedSelect(choices=RANGE_CHOICES).render("range", "90")
+    with translation.override("fr"):
+        french = FixedSelect(choices=RANGE_CHOICES).render("range", "90")
+    assert english != french
+    assert "Last 90 days" in english

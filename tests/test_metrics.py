@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from dashboards import metrics
 from dashboards.filters import Filters, parse_filters
 from responses.models import PromptEvent, Respondent, Response
+from surveys.models import Survey
 from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Organization
@@ -505,3 +506,86 @@ def test_the_split_of_the_histogram_is_the_summary(in_org: Organization, survey:
     assert metrics.summary_of(buckets=metrics.histogram(filters=filters)) == metrics.summary(
         filters=filters
     )
+
+
+# The overview page -----------------------------------------------------------
+
+
+def _one_by_one(filters: Filters) -> list[Any]:
+    buckets = metrics.histogram(filters=filters)
+    return [
+        buckets,
+        metrics.response_rates(filters=filters),
+        metrics.change(filters=filters, current=metrics.summary_of(buckets=buckets)),
+        [(row.survey.pk, row.summary) for row in metrics.by_survey(filters=filters)],
+    ]
+
+
+def _overview(filters: Filters) -> list[Any]:
+    found = metrics.overview(filters=filters)
+    return [
+        found.buckets,
+        found.rates,
+        found.change,
+        [(row.survey.pk, row.summary) for row in found.surveys],
+    ]
+
+
+@pytest.fixture
+def two_periods(mixed: Any, in_org: Organization) -> Any:
+    """`mixed`'s March answers, February's, a second survey and displays on both."""
+    other = survey_create(organization=in_org, kind="customer", name="Onboarding", product_name="X")
+    person = Respondent.objects.create(organization=in_org, external_id="d")
+    for survey, day, month in ((mixed, 3, 2), (mixed, 20, 3), (other, 28, 2), (other, 9, 3)):
+        display(survey, person, "widget", at(day, month=month))
+        display(survey, person, "email", at(day, month=month))
+    answer(mixed, 2, at(10, month=2), channel="widget")
+    answer(mixed, 9, at(27, month=2), channel="email")
+    answer(other, 10, at(1, 3), channel="widget", language="fr")
+    answer(other, 6, at(31, 23), channel="link")
+    answer(other, 8, at(28, 1, month=2), channel="widget")
+    return mixed
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"channel": "widget"},
+        {"category": "detractor"},
+        {"score": "9", "channel": "email"},
+        {"language": "fr"},
+        {"trait": "plan:pro"},
+        {"q": "slow"},
+        {"survey": "other"},
+    ],
+)
+def test_the_overview_has_the_numbers_of_each_function(
+    two_periods: Any, params: dict[str, Any]
+) -> None:
+    if params.get("survey") == "other":
+        params = {"survey": str(Survey.objects.get(name="Onboarding").pk)}
+    filters = make_filters({**MARCH, **params})
+    assert _overview(filters) == _one_by_one(filters)
+    assert metrics.overview(filters=filters).summary == metrics.summary(filters=filters)
+
+
+def test_the_overview_has_the_numbers_of_each_function_in_another_time_zone(
+    two_periods: Any,
+) -> None:
+    filters = make_filters(tz="Pacific/Auckland")
+    assert _overview(filters) == _one_by_one(filters)
+
+
+def test_it_reads_the_overview_in_two_queries_of_raw_rows(two_periods: Any) -> None:
+    filters = make_filters()
+    with CaptureQueriesContext(connection) as queries:
+        metrics.overview(filters=filters)
+    rows = [q["sql"] for q in queries if '"responses_' in q["sql"].split("WHERE")[0]]
+    assert len(rows) == 2  # answers of both periods, then displays
+
+
+def test_it_answers_the_overview_without_a_survey(in_org: Organization) -> None:
+    found = metrics.overview(filters=make_filters())
+    assert [b.count for b in found.buckets] == [0] * 11
+    assert (found.rates, found.surveys, found.summary.total) == ([], [], 0)

@@ -93,7 +93,7 @@ def make_filters(params: dict[str, Any] | None = None, *, tz: str = "UTC") -> Fi
 
 
 def everything(filters: Filters) -> list[Any]:
-    return [
+    found = [
         metrics.summary(filters=filters),
         metrics.histogram(filters=filters),
         metrics.response_rates(filters=filters),
@@ -102,6 +102,11 @@ def everything(filters: Filters) -> list[Any]:
         metrics.trend(filters=filters, granularity="day"),
         metrics.trend(filters=filters, granularity="week", rolling_days=10),
     ]
+    overview = metrics.overview(filters=filters)
+    # The overview page reads them together: the same numbers.
+    assert [overview.buckets, overview.rates, overview.change] == found[1:4]
+    assert [(row.survey.pk, row.summary) for row in overview.surveys] == found[4]
+    return found
 
 
 def assert_same_as_raw(filters: Filters, settings: Any) -> list[Any]:
