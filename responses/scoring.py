@@ -1,5 +1,6 @@
 """The NPS arithmetic, exact and in one place (formulas: docs/ARCHITECTURE.md)."""
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,11 +18,14 @@ def category(score: int) -> str:
 
 @dataclass(frozen=True)
 class NpsSummary:
+    """Counts of one period or segment. The derived figures are computed once
+    per summary (a trend page reads each point's several times)."""
+
     promoters: int
     passives: int
     detractors: int
 
-    @property
+    @functools.cached_property
     def total(self) -> int:
         return self.promoters + self.passives + self.detractors
 
@@ -47,13 +51,13 @@ class NpsSummary:
             return None
         return Fraction(100 * (self.promoters - self.detractors), self.total)
 
-    @property
+    @functools.cached_property
     def nps(self) -> float | None:
         if not self.total:
             return None
         return self.percent(self.promoters) - self.percent(self.detractors)
 
-    @property
+    @functools.cached_property
     def standard_error(self) -> float | None:
         """Each answer scores +1/0/-1; SE of their mean, in NPS points."""
         if not self.total:
@@ -62,7 +66,7 @@ class NpsSummary:
         variance = ((p + d) - (p - d) ** 2) / self.total
         return 100.0 * math.sqrt(variance)
 
-    @property
+    @functools.cached_property
     def margin_of_error(self) -> float | None:
         se = self.standard_error
         return None if se is None else Z_95 * se
