@@ -3,10 +3,10 @@
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Field, Prefetch, QuerySet
+from django.db.models import Field, Model, Prefetch, QuerySet
 
 from surveys.models import Survey, SurveyVariant
 from surveys.policy import Decision, History, decide
@@ -14,6 +14,8 @@ from surveys.selectors import variant_for
 from tenants.prepared import execute_prepared
 
 from .models import Note, PromptEvent, Respondent, Response
+
+M = TypeVar("M", bound=Model)
 
 
 def respondent_by_id(*, respondent_id: int) -> Respondent | None:
@@ -71,13 +73,7 @@ def _with_history(
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = Respondent._meta.concrete_fields
-    respondent = Respondent.from_db(
-        connection.alias,
-        [f.attname for f in fields],
-        db_values_converted(fields, row[: len(fields)]),
-    )
-    not_now, never, displayed, answered = row[len(fields) :]
+    respondent, (not_now, never, displayed, answered) = instance_from_row(Respondent, row)
     when = db_values_converted(
         [PromptEvent._meta.get_field("created_at")] * 3, (not_now, displayed, answered)
     )
@@ -116,6 +112,15 @@ def _history_sql(by: str) -> str:
         FROM {people} p WHERE p.organization_id = %(organization)s AND p.{by} = %(value)s
           {"" if by == "id" else f"AND p.{by} <> ''"}
     """  # noqa: S608 (identifiers and placeholders only)
+
+
+def instance_from_row(model: type[M], row: Sequence[Any]) -> tuple[M, Sequence[Any]]:
+    """The instance the ORM would build from a row that starts with the model's
+    columns (in field order), and the rest of the row."""
+    fields = model._meta.concrete_fields
+    values = db_values_converted(fields, row[: len(fields)])
+    instance = model.from_db(connection.alias, [f.attname for f in fields], values)
+    return instance, row[len(fields) :]
 
 
 def db_values_converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:

@@ -205,14 +205,9 @@ def widget_answer_first_send(
         row = cursor.fetchone()
     if row is None:
         return None
-    stored_fields = Response._meta.concrete_fields
-    response = Response.from_db(
-        connection.alias,
-        [f.attname for f in stored_fields],
-        selectors.db_values_converted(stored_fields, row[: len(stored_fields)]),
-    )
+    response, (listened,) = selectors.instance_from_row(Response, row)
     response.survey = survey
-    if row[-1]:
+    if listened:
         _tell_listeners(response)
     return response
 
