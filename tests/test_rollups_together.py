@@ -3,7 +3,6 @@ the rollup rows a refresh of each on its own writes, and nothing of any other
 organization; rebuilds, runs another worker holds and other databases are
 left to the refresh of each."""
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +23,8 @@ from surveys.services import survey_create
 from tenants.context import NoTenantContext, all_tenants, no_tenant, tenant_context
 from tenants.models import Organization
 from tenants.services import organization_create
+
+from .test_rollups_worker import watermark_held
 
 # Daylight-saving changes: Santiago's spring skips its midnight (6 September),
 # its autumn repeats an hour before midnight (5 April), Havana's autumn
@@ -314,24 +315,8 @@ def test_it_skips_an_organization_another_run_holds(owner: Any) -> None:
         rollups_refresh(organization=organization)
         changes(organization, surveys, step)
     held_rows = {k: v for k, v in rollup_rows().items() if k[0] == held.pk}
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with tenant_context(held), transaction.atomic():
-            Watermark.objects.select_for_update().get()
-            locked.set()
-            release.wait(10)
-        connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
-        with all_tenants():
-            assert rollups_refresh_together(organization_ids=[held.pk, free.pk]) == [held.pk]
-    finally:
-        release.set()
-        holder.join()
+    with watermark_held(held), all_tenants():
+        assert rollups_refresh_together(organization_ids=[held.pk, free.pk]) == [held.pk]
     rows = rollup_rows()
     assert {k: v for k, v in rows.items() if k[0] == held.pk} == held_rows
     assert {k: v for k, v in rows.items() if k[0] == free.pk} == truth(free)
