@@ -257,12 +257,17 @@ def test_it_runs_the_same_number_of_queries_for_few_or_many_rows(
     assert many == few
 
 
+def _rows_with_ties(survey: Survey) -> list[int]:
+    """Eight answers, five of them at one timestamp: batches must not skip or repeat ties."""
+    ids = [make_response(survey, 5, at(7)).pk for _ in range(5)]
+    return ids + [make_response(survey, 5, at(8)).pk for _ in range(3)]
+
+
 def test_it_reads_every_row_once_across_batches(
     org: Organization, survey: Survey, owner: Any
 ) -> None:
     with tenant_context(org):
-        ids = [make_response(survey, 5, at(7)).pk for _ in range(5)]  # one timestamp: ties
-        ids += [make_response(survey, 5, at(8)).pk for _ in range(3)]
+        ids = _rows_with_ties(survey)
         with CaptureQueriesContext(connection) as context:
             seen = [r.pk for r in batched_responses(Response.objects.all(), batch_size=3)]
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
@@ -354,8 +359,7 @@ def test_it_reads_every_row_once_when_the_database_writes_the_lines(
     org: Organization, survey: Survey, owner: Any
 ) -> None:
     with tenant_context(org):
-        ids = [make_response(survey, 5, at(7)).pk for _ in range(5)]  # one timestamp: ties
-        ids += [make_response(survey, 5, at(8)).pk for _ in range(3)]
+        ids = _rows_with_ties(survey)
         with CaptureQueriesContext(connection) as context:
             lines = postgres_chunks(Response.objects.all(), zone=ZoneInfo("UTC"), batch_size=3)
             text = "".join(lines)
