@@ -19,8 +19,12 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	./bin/run-dev
 
+# Two test processes, a file each at a time (a file's fixtures are set up once);
+# each gets its own test database and Redis database. TEST_PROCESSES=0: one process.
+TEST_PROCESSES ?= 2
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

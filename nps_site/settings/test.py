@@ -31,6 +31,25 @@ elif not os.environ["DATABASE_URL"]:
 if "REDIS_URL" not in os.environ:
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15" if _answers("127.0.0.1", 6379) else ""
 
+
+def _own_redis_db(url: str, worker: str) -> str:
+    """Each parallel test process (pytest -n) gets a Redis database of its own.
+
+    The cache is already kept apart by key prefix, but the Celery broker's
+    queues are not: a real worker started by one process would take the tasks
+    of the other. Worker gw0 keeps the configured database, gw1 the one below.
+    """
+    if not url or not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    offset = int(worker[2:])
+    return f"{base}/{(int(db or 0) - offset) % 16}"
+
+
+os.environ["REDIS_URL"] = _own_redis_db(
+    os.environ["REDIS_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
+)
+
 from .base import *  # noqa: E402, F403
 from .base import CACHES, REDIS_URL, USES_POSTGRES  # noqa: E402, F401
 
