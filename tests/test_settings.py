@@ -127,3 +127,19 @@ def test_it_refuses_a_rate_limit_it_cannot_read() -> None:
 
 def test_it_takes_an_empty_database_url_for_the_embedded_default() -> None:
     assert settings_with(DATABASE_URL="")["engine"] == "django.db.backends.sqlite3"
+
+
+def test_parallel_test_processes_each_get_a_redis_database_of_their_own() -> None:
+    from nps_site.settings.test import _own_redis_db
+
+    url = "redis://127.0.0.1:6379/15"
+    assert _own_redis_db(url, "gw0") == url
+    assert _own_redis_db(url, "gw1") == "redis://127.0.0.1:6379/14"
+    assert _own_redis_db("redis://cache:6379", "gw2") == "redis://cache:6379/14"
+
+
+def test_a_single_test_process_or_the_embedded_run_keeps_its_redis_url() -> None:
+    from nps_site.settings.test import _own_redis_db
+
+    assert _own_redis_db("redis://127.0.0.1:6379/15", "") == "redis://127.0.0.1:6379/15"
+    assert _own_redis_db("", "gw1") == ""

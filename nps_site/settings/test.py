@@ -6,6 +6,7 @@ set to an empty string means "embedded" (SQLite, local-memory cache).
 
 import os
 import socket
+from urllib.parse import urlsplit, urlunsplit
 
 # Tests run in development mode whatever the shell says.
 os.environ.setdefault("DEBUG", "1")
@@ -41,9 +42,9 @@ def _own_redis_db(url: str, worker: str) -> str:
     """
     if not url or not worker.startswith("gw"):
         return url
-    base, _, db = url.rpartition("/")
-    offset = int(worker[2:])
-    return f"{base}/{(int(db or 0) - offset) % 16}"
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db - int(worker[2:])) % 16}"))
 
 
 os.environ["REDIS_URL"] = _own_redis_db(
