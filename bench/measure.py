@@ -3,7 +3,6 @@
 import datetime as dt
 import gzip
 import http.client
-import socket
 import statistics
 import time
 import traceback
@@ -31,8 +30,9 @@ from tenants.models import Organization
 from tenants.services import api_key_create
 
 from . import browser, load, report, seed
+from .memory import MemorySampler
+from .production import gunicorn
 from .run import machine
-from .server import MemorySampler, gunicorn
 
 TOKENS = 20_000
 EXPORT_ROWS = 1_000_000
@@ -87,16 +87,17 @@ def everything(
     _step("rollups: full build")
     _measure(figures, "rollups_full", rollups_full, data)
     context = _prepare(data, work)
-    port = _free_port()
-    with gunicorn(port=port, env=env, log=work / "gunicorn.log") as server:
+    log, access_log = work / "gunicorn.log", work / "gunicorn.access.log"
+    # The Dockerfile's command: two sync workers, a 300 s timeout, an access log.
+    with gunicorn(env, workers=2, timeout=300, access_log=access_log, log=log) as server:
         _step("widget and ceilings under wrk")
-        _measure(figures, "", widget_http, server.url, context, seconds)
+        _measure(figures, "", widget_http, server.base, context, seconds)
         _step("back office: rollups against raw rows")
-        _measure(figures, "backoffice", backoffice, server.url, context, seconds)
+        _measure(figures, "backoffice", backoffice, server.base, context, seconds)
         _step("CSV export")
         _measure(figures, "export", export, server, context, scale)
         _step("widget in Chromium")
-        _measure(figures, "widget_browser", widget_browser, server.url, context, browser_loads)
+        _measure(figures, "widget_browser", widget_browser, server.base, context, browser_loads)
         _step(f"memory under {soak_seconds:.0f} s of load")
         _measure(figures, "memory", soak, server, context, soak_seconds)
     _step("rollups: incremental")
@@ -143,12 +144,6 @@ def _services() -> dict[str, str]:
         "gunicorn": gunicorn_package.__version__,
         "server": "gunicorn, 2 sync workers (the Dockerfile's command), DEBUG=0",
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _prepare(data: seed.Dataset, work: Path) -> Context:
@@ -347,7 +342,7 @@ def export(server: Any, context: Context, scale: float) -> dict[str, Any]:
         {"range": "custom", "from": first.isoformat(), "to": last.isoformat()}
     )
     path = f"/o/{big.slug}/responses/export.csv?{query}&survey={big.survey_id}"
-    parts = urllib.parse.urlsplit(server.url)
+    parts = urllib.parse.urlsplit(server.base)
     with MemorySampler(server, interval=0.2) as memory:
         before = memory.server.rss_mb()
         started = time.monotonic()
@@ -413,7 +408,7 @@ def soak(server: Any, context: Context, seconds: float) -> dict[str, Any]:
     interval = max(0.5, seconds / 60)
     with MemorySampler(server, interval=interval) as memory:
         run = load.wrk(
-            f"{server.url}/w/{big.public_key}/answer",
+            f"{server.base}/w/{big.public_key}/answer",
             script="mixed.lua",
             args=[
                 str(context.tokens),

@@ -1,7 +1,8 @@
 """The app as production runs it: gunicorn (sync workers, as in the Dockerfile),
 DEBUG=0, a real SECRET_KEY and ALLOWED_HOSTS, persistent database connections.
 
-Shared by the soak run and the tests that need a real server process.
+The one launcher of the benchmark, the soak run and the tests that need a real
+server process.
 """
 
 import os
@@ -76,9 +77,32 @@ class Server:
     base: str
     process: "subprocess.Popen[bytes]"
 
+    def workers(self) -> list[int]:
+        """The process ids of gunicorn's workers."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        try:
+            return [int(child) for child in children.read_text().split()]
+        except OSError:
+            return []
 
-def wait_until_listening(server: Server, *, timeout: float = 30) -> None:
-    """Any answer from /healthz, even a 503, means gunicorn is serving."""
+    def rss_mb(self) -> dict[int, float]:
+        """Resident memory of each worker, in MB."""
+        sizes = {}
+        for pid in self.workers():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes[pid] = int(line.split()[1]) / 1024
+        return sizes
+
+
+def wait_until_listening(server: Server, *, workers: int = 1, timeout: float = 60) -> None:
+    """Any answer from /healthz, even a 503, means gunicorn is serving; its
+    workers must all have started too, or the first figures would miss one."""
     base = server.base
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,11 +110,14 @@ def wait_until_listening(server: Server, *, timeout: float = 30) -> None:
             raise RuntimeError(f"gunicorn exited with status {server.process.returncode}")
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310 (loopback)
-                return
+                answered = True
         except urllib.error.HTTPError:
-            return
+            answered = True
         except OSError:
-            time.sleep(0.2)
+            answered = False
+        if answered and len(server.workers()) >= workers:
+            return
+        time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not answer on {base} within {timeout:.0f} s")
 
 
@@ -111,13 +138,15 @@ def gunicorn(
     port = free_port()
     command = [str(BIN / "gunicorn"), "nps_site.wsgi", "-b", f"127.0.0.1:{port}"]
     command += ["-w", str(workers), "-t", str(timeout)]
+    # No control socket: its default path is shared by every gunicorn of the machine.
+    command += ["--no-control-socket"]
     if access_log is not None:
         command += ["--access-logfile", str(access_log)]
     output = log.open("ab") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     server = Server(base=f"http://127.0.0.1:{port}", process=process)
     try:
-        wait_until_listening(server)
+        wait_until_listening(server, workers=workers)
         yield server
     finally:
         stop(process)
