@@ -83,7 +83,7 @@ class History:
     last_prompt_any_survey_at: datetime | None
 
     @classmethod
-    def of_newcomer(cls, *, first_seen_at: datetime) -> "History":
+    def of_newcomer(cls, *, first_seen_at: datetime) -> History:
         """Someone nothing has happened to yet."""
         return cls(
             first_seen_at=first_seen_at,

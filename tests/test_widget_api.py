@@ -360,9 +360,7 @@ def test_it_reads_no_history_for_someone_it_has_just_met(client: Client, survey:
         assert Respondent.objects.get().anonymous_id == ANON
 
 
-def test_it_reads_the_history_once_when_a_profile_changes(
-    client: Client, survey: Survey
-) -> None:
+def test_it_reads_the_history_once_when_a_profile_changes(client: Client, survey: Survey) -> None:
     token = token_for(client, survey)
     post(client, survey.public_key, "dismiss", {"token": token, "kind": "never"})
     assert _history_reads(client, survey, user={"traits": {"plan": "pro"}}) == 1
