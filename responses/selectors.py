@@ -39,13 +39,7 @@ def respondent_history(*, survey: Survey, respondent: Respondent) -> History:
     the tenant's size: the newest row of each kind is read, never all of them."""
     found = _with_history(survey=survey, by="id", value=respondent.pk)
     if found is None:  # erased meanwhile: a person with no history
-        return History(
-            first_seen_at=respondent.first_seen_at,
-            last_answer_at=None,
-            last_not_now_at=None,
-            never=False,
-            last_prompt_any_survey_at=None,
-        )
+        return History.of_newcomer(first_seen_at=respondent.first_seen_at)
     return found[1]
 
 

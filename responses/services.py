@@ -40,34 +40,49 @@ def respondent_identify(*, organization: Organization, identity: Identity) -> Re
     # Nearly every call names someone already known, with nothing new to
     # store: one indexed read then, and no transaction.
     known = _known_by(identity)
+    return respondent_identify_after_read(
+        organization=organization, identity=identity, known=known
+    ).respondent
+
+
+@dataclass(frozen=True)
+class Identified:
+    respondent: Respondent
+    # First seen in this call: nothing has happened to this person yet.
+    created: bool
+
+
+def respondent_identify_after_read(
+    *, organization: Organization, identity: Identity, known: Respondent | None
+) -> Identified:
+    """`respondent_identify` for a caller that has just read `known`, the
+    respondent this identity names (None: nobody yet), and would otherwise
+    have it read a second time."""
     if known is not None and not _profile_changes(known, identity):
-        return known
+        return Identified(known, created=False)
     with transaction.atomic():
         if identity.user_id:
-            respondent = _identified(organization, identity)
+            respondent, created = _identified(organization, identity)
         else:
             # Once adopted, the browser's id keeps naming that person when signed out.
-            respondent, _ = Respondent.objects.get_or_create(
+            respondent, created = Respondent.objects.get_or_create(
                 organization=organization, anonymous_id=identity.anonymous_id
             )
         _update_profile(respondent, identity)
-    return respondent
+    return Identified(respondent, created=created)
 
 
-def _identified(organization: Organization, identity: Identity) -> Respondent:
+def _identified(organization: Organization, identity: Identity) -> tuple[Respondent, bool]:
     found = Respondent.objects.filter(external_id=identity.user_id).first()
     if found is not None:
-        return found
+        return found, False
     if identity.anonymous_id:
         adopted = Respondent.objects.filter(
             anonymous_id=identity.anonymous_id, external_id=""
         ).update(external_id=identity.user_id)
         if adopted:
-            return Respondent.objects.get(external_id=identity.user_id)
-    respondent, _ = Respondent.objects.get_or_create(
-        organization=organization, external_id=identity.user_id
-    )
-    return respondent
+            return Respondent.objects.get(external_id=identity.user_id), False
+    return Respondent.objects.get_or_create(organization=organization, external_id=identity.user_id)
 
 
 def respondent_is_current(*, respondent: Respondent, identity: Identity) -> bool:

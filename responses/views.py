@@ -84,7 +84,18 @@ def _respondent_with_history(
     )
     if known is not None and services.respondent_is_current(respondent=known[0], identity=identity):
         return known
-    return services.respondent_identify(organization=survey.organization, identity=identity), None
+    found = services.respondent_identify_after_read(
+        organization=survey.organization, identity=identity, known=known[0] if known else None
+    )
+    respondent = found.respondent
+    if found.created:
+        # A first visit, the widget's first request for every new browser:
+        # there is no history to read yet.
+        return respondent, History.of_newcomer(first_seen_at=respondent.first_seen_at)
+    if known is not None and known[0].pk == respondent.pk:
+        # Only the profile changed: the history read with it still holds.
+        return respondent, known[1]
+    return respondent, None
 
 
 def _verify_identity(survey: Survey, identity: services.Identity, user_hash: str) -> None:

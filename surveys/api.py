@@ -188,7 +188,10 @@ SURVEY_EXAMPLE = {
     "is_active": True,
     "install": {
         "script_url": "https://nps.example.com/widget.js",
-        "snippet": '<script async src="https://nps.example.com/widget.js" data-survey="…">',
+        "snippet": (
+            '<script async src="https://nps.example.com/widget.js" crossorigin="anonymous" '
+            'data-survey="…">'
+        ),
         "snippet_identified": "…",
         "link_url": "https://nps.example.com/s/o5Qm3pX1VQq0Xn7rQ2aJ8w",
         "qr_svg_url": "https://nps.example.com/s/o5Qm3pX1VQq0Xn7rQ2aJ8w/qr.svg",

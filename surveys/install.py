@@ -64,8 +64,13 @@ nps('show');"""
 
 
 def snippet(*, script_url: str, public_key: str, identified: bool) -> str:
-    """The embed code, before `</body>`. Identified users get their id and hash."""
-    attributes = [f'src="{script_url}"', f'data-survey="{public_key}"']
+    """The embed code, before `</body>`. Identified users get their id and hash.
+
+    `crossorigin="anonymous"` loads the script without credentials, like the
+    widget's own requests: browsers keep separate connections for the two
+    kinds, so this lets the first config request reuse the script's connection
+    instead of opening (and for HTTPS, negotiating) a second one."""
+    attributes = [f'src="{script_url}"', 'crossorigin="anonymous"', f'data-survey="{public_key}"']
     if identified:
         attributes += [
             'data-user-id="USER_ID"',

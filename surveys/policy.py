@@ -82,6 +82,17 @@ class History:
     # (see the module docstring for why this survey's own displays are left out).
     last_prompt_any_survey_at: datetime | None
 
+    @classmethod
+    def of_newcomer(cls, *, first_seen_at: datetime) -> History:
+        """Someone nothing has happened to yet."""
+        return cls(
+            first_seen_at=first_seen_at,
+            last_answer_at=None,
+            last_not_now_at=None,
+            never=False,
+            last_prompt_any_survey_at=None,
+        )
+
 
 @dataclass(frozen=True)
 class Decision:

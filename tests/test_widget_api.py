@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from responses.assets import BUDGET_GZIPPED, widget_asset
@@ -340,6 +341,34 @@ def test_it_caps_prompts_across_surveys(client: Client, survey: Survey, org: Org
     post(client, survey.public_key, "display", {"token": token})
     data = config(client, other).json()
     assert (data["show"], data["reason"]) == (False, "fatigue")
+
+
+def _history_reads(client: Client, survey: Survey, **body: Any) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert config(client, survey, **body).status_code == 200
+    # On PostgreSQL a prepared statement, elsewhere the SQL text itself.
+    return sum(
+        "nps_history_by_" in query["sql"] or "responses_promptevent" in query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith("PREPARE ")
+    )
+
+
+def test_it_reads_no_history_for_someone_it_has_just_met(client: Client, survey: Survey) -> None:
+    assert _history_reads(client, survey) == 1  # the look-up that finds nobody
+    with tenant_context(survey.organization):
+        assert Respondent.objects.get().anonymous_id == ANON
+
+
+def test_it_reads_the_history_once_when_a_profile_changes(client: Client, survey: Survey) -> None:
+    token = token_for(client, survey)
+    post(client, survey.public_key, "dismiss", {"token": token, "kind": "never"})
+    assert _history_reads(client, survey, user={"traits": {"plan": "pro"}}) == 1
+    with tenant_context(survey.organization):
+        assert Respondent.objects.get().traits == {"plan": "pro"}
+    # The history read before the profile was saved still decides.
+    reply = config(client, survey, trigger="show", user={"traits": {"plan": "team"}}).json()
+    assert (reply["show"], reply["reason"]) == (False, "never")
 
 
 def test_it_builds_the_history_from_indexed_rows(survey: Survey, org: Organization) -> None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
 from responses.models import PromptEvent, Respondent, Response
+from surveys.install import snippet
 from surveys.models import Survey
 from surveys.services import survey_create
 from tenants.context import tenant_context
@@ -184,6 +185,38 @@ def test_it_shows_the_prompt_and_answers_with_the_keyboard_only(
     assert in_org(embedded, lambda: Response.objects.count()) == 1
     kinds = in_org(embedded, lambda: set(PromptEvent.objects.values_list("kind", flat=True)))
     assert kinds == {"display", "answer"}
+
+
+def test_it_shows_the_prompt_from_the_snippet_the_install_page_gives(
+    page: Any, live_server: Any, host_origin: str, embedded: Survey
+) -> None:
+    path = "/page-snippet.html"
+    code = snippet(
+        script_url=f"{live_server.url}/widget.js", public_key=embedded.public_key, identified=False
+    )
+    assert 'crossorigin="anonymous"' in code
+    PAGES[path] = f"<!doctype html><html><head><title>Host</title></head><body>{code}</body></html>"
+    assert open_page(page, host_origin + path)["show"] is True
+    page.get_by_role("radio", name="7").wait_for(state="attached")
+    display = lambda: PromptEvent.objects.filter(kind="display").count()  # noqa: E731
+    assert eventually(lambda: in_org(embedded, display)) == 1
+
+
+def test_it_asks_whether_to_prompt_before_resending_kept_answers(
+    page: Any, host: Callable[..., str], embedded: Survey
+) -> None:
+    open_page(page, host(embedded))
+    page.route("**/answer", lambda route: route.abort())
+    page.get_by_text("3", exact=True).click()
+    page.get_by_role("button", name="Skip").click()
+    page.wait_for_timeout(300)
+    page.unroute("**/answer")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url.rsplit("/", 1)[-1]))
+    page.reload()
+    page.wait_for_function(OUTBOX_EMPTY)
+    assert [name for name in sent if name in ("config", "answer")][:2] == ["config", "answer"]
+    assert in_org(embedded, lambda: Response.objects.filter(score=3).count()) == 1
 
 
 def test_it_announces_the_follow_up_to_screen_readers(

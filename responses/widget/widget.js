@@ -74,7 +74,11 @@
       language: ds.language || navigator.language || ""
     }).then(function (c) {
       busy = 0;
-      if (c.show && !host) { cfg = c; render(); post(base, key, "display", { token: c.token }).catch(function () {}); }
+      if (!c.show || host) return;
+      cfg = c;
+      render();
+      // In a task of its own, so that the prompt's frame does not wait for it.
+      setTimeout(function () { post(base, key, "display", { token: c.token }).catch(function () {}); });
     }, function (e) { busy = 0; warn("survey not shown (" + e.message + ")"); });
   }
 
@@ -215,6 +219,8 @@
   };
   queue.forEach(function (a) { w.nps.apply(null, a); });
   ready = 1;
-  Object.keys(box()).forEach(ship);
+  // The prompt waits on this round trip: it leaves first, and answers kept
+  // from earlier pages follow it.
   if (ds.auto != "false" || want == "show") check(want);
+  Object.keys(box()).forEach(ship);
 })(window, document);
