@@ -31,6 +31,7 @@ new MutationObserver(function (changes, observer) {
 window.__start = performance.now();
 var s = document.createElement("script");
 s.src = "%(app)s/widget.js";
+s.crossOrigin = "anonymous";  // as the install snippet loads it
 s.dataset.survey = "%(key)s";
 s.async = true;
 document.body.appendChild(s);
