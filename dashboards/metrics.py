@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.db.models.lookups import In, IsNull
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,6 +52,9 @@ MINUS = "\N{MINUS SIGN}"  # typographic minus: reads better than a hyphen beside
 Runs = list[tuple[date, date]]
 Scores = list[int]  # how many answers gave each score, 0 to 10
 RAW_GROUPS = {"survey": "survey_id", "channel": "channel", "day": "day"}
+# Weeks (from Monday) and months: the truncation of the local day, so that a
+# bucket follows the calendar whatever the daylight saving time.
+PERIODS = {"week": TruncWeek, "month": TruncMonth}
 
 
 def _summary_of(scores: Scores) -> NpsSummary:
@@ -110,15 +113,17 @@ def _kept_scores(filters: Filters) -> set[int]:
 def _scores(
     filters: Filters, survey_ids: list[int], by: str | None, runs: Runs | None = None
 ) -> dict[Any, Scores]:
-    """Answers per score, grouped by survey, channel, local day or nothing (key None)."""
+    """Answers per score, grouped by survey, channel, local day, the local day's
+    week (its Monday) or month (its first day), or nothing (key None)."""
     runs = _served(filters, survey_ids) if runs is None else runs
     tallies: dict[Any, Scores] = defaultdict(lambda: [0] * 11)
     raw = _responses(filters, survey_ids)
     if runs:
         raw = raw.filter(_outside(runs, filters))
-    if by == "day":
-        raw = raw.annotate(day=TruncDate("created_at", tzinfo=filters.start.tzinfo))
-    fields = [RAW_GROUPS[by]] if by else []
+    if by == "day" or by in PERIODS:
+        day = TruncDate("created_at", tzinfo=filters.start.tzinfo)
+        raw = raw.annotate(**{by: PERIODS[by](day) if by in PERIODS else day})
+    fields = [RAW_GROUPS.get(by, by)] if by else []
     for *group, score, n in raw.values_list(*fields, "score").annotate(n=Count("id")).order_by():
         tallies[group[0] if group else None][score] += n
     if runs:
@@ -136,7 +141,8 @@ def _add_rollups(
         # One sum over every row (values() with no field would group by each row).
         grouped = [{**rows.aggregate(**score_sums()), "group": None}]
     else:
-        sums = rows.values(group=F(RAW_GROUPS[by])).annotate(**score_sums()).order_by()
+        group = PERIODS[by]("day") if by in PERIODS else F(RAW_GROUPS[by])
+        sums = rows.values(group=group).annotate(**score_sums()).order_by()
         grouped = cast(Iterable[Mapping[str, Any]], sums)
     for row in grouped:
         counts = tallies[row["group"]]
@@ -879,6 +885,17 @@ def _daily(filters: Filters, since: date) -> dict[date, NpsSummary]:
     return {day: _summary_of(scores) for day, scores in tallies.items()}
 
 
+def _by_period(filters: Filters, granularity: str) -> dict[date, NpsSummary]:
+    """Counts per week or month of the period, keyed by each bucket's first day,
+    summed by the database: a year by week is 53 rows of rollups, not 365 to
+    add up here. The first bucket starts with the period (its week or month
+    may begin before it)."""
+    sums: dict[date, NpsSummary] = defaultdict(lambda: EMPTY)
+    for start, scores in _scores(filters, _survey_ids(filters), granularity).items():
+        sums[max(filters.local_start, start)] += _summary_of(scores)
+    return sums
+
+
 def _bucket_starts(first: date, last: date, granularity: str) -> list[date]:
     if granularity == "day":
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -928,10 +945,16 @@ def trend(
     if rolling_days is not None and rolling_days < 1:
         raise ValueError("A rolling window covers at least one day.")
     first, last = filters.local_start, filters.local_last
-    since = first - timedelta(days=rolling_days - 1) if rolling_days else first
-    window = _Window(_daily(filters, since), since, last)
     starts = _bucket_starts(first, last, granularity)
     ends = [start - timedelta(days=1) for start in starts[1:]] + [last]
+    if granularity in PERIODS and not rolling_days:
+        sums = _by_period(filters, granularity)
+        return [
+            TrendPoint(first=start, last=end, summary=sums.get(start, EMPTY))
+            for start, end in zip(starts, ends, strict=True)
+        ]
+    since = first - timedelta(days=rolling_days - 1) if rolling_days else first
+    window = _Window(_daily(filters, since), since, last)
     points = []
     for start, end in zip(starts, ends, strict=True):
         begin = end - timedelta(days=rolling_days - 1) if rolling_days else start

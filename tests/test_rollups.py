@@ -101,6 +101,8 @@ def everything(filters: Filters) -> list[Any]:
         [(row.survey.pk, row.summary) for row in metrics.by_survey(filters=filters)],
         metrics.trend(filters=filters, granularity="day"),
         metrics.trend(filters=filters, granularity="week", rolling_days=10),
+        metrics.trend(filters=filters, granularity="week"),
+        metrics.trend(filters=filters, granularity="month"),
     ]
     overview = metrics.overview(filters=filters)
     # The overview page reads them together: the same numbers.
@@ -322,6 +324,53 @@ def test_the_metrics_read_rollups_and_equal_a_raw_count(
     ) == [(date(2026, 3, 1), date(2026, 3, 31))]
     summary = assert_same_as_raw(filters, settings)[0]
     assert (summary.promoters, summary.passives, summary.detractors) == (3, 1, 3)
+
+
+def test_the_weeks_and_months_summed_from_rollups_are_those_of_the_days_across_dst(
+    in_org: Organization, survey: Any, settings: Any
+) -> None:
+    """Paris moves its clocks on 29 March and 25 October: each answer near a
+    local midnight must fall in its local week and month, from rollups or raw."""
+    in_org.time_zone = "Europe/Paris"
+    in_org.save()
+    moments = [
+        datetime(2026, 3, 29, 21, 30, tzinfo=UTC),  # Sunday 23:30 in Paris (summer time)
+        datetime(2026, 3, 29, 22, 30, tzinfo=UTC),  # Monday 30 March 00:30
+        datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # Wednesday 1 April 00:30
+        datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # Sunday 23:30 (winter time again)
+        datetime(2026, 10, 25, 23, 30, tzinfo=UTC),  # Monday 26 October 00:30
+        datetime(2026, 10, 31, 23, 30, tzinfo=UTC),  # Sunday 1 November 00:30
+    ]
+    for n, moment in enumerate(moments):
+        answer(survey, n * 2, moment)
+    refresh(in_org)
+    params = {"range": "custom", "from": "2026-03-25", "to": "2026-11-10"}
+    filters = make_filters(params, tz="Europe/Paris")
+    assert served_days(
+        organization=in_org, start=filters.start, end=filters.end, survey_ids=[survey.pk]
+    ) == [(date(2026, 3, 25), date(2026, 11, 10))]
+    days = metrics.trend(filters=filters, granularity="day")
+    for granularity in ("week", "month"):
+        for point in assert_trend_same_as_raw(filters, granularity, settings):
+            inside = [day.summary for day in days if point.first <= day.first <= point.last]
+            assert point.summary == sum(inside, metrics.EMPTY), (granularity, point)
+    weeks = metrics.trend(filters=filters, granularity="week")
+    assert [(p.first, p.n) for p in weeks if p.n] == [
+        (date(2026, 3, 25), 1),
+        (date(2026, 3, 30), 2),
+        (date(2026, 10, 19), 1),
+        (date(2026, 10, 26), 2),
+    ]
+
+
+def assert_trend_same_as_raw(filters: Filters, granularity: str, settings: Any) -> list[Any]:
+    served = metrics.trend(filters=filters, granularity=granularity)
+    settings.ROLLUPS_ENABLED = False
+    try:
+        assert served == metrics.trend(filters=filters, granularity=granularity)
+    finally:
+        settings.ROLLUPS_ENABLED = True
+    return served
 
 
 @pytest.mark.parametrize(
