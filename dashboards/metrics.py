@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.db.models.lookups import In, IsNull
@@ -38,7 +38,7 @@ from responses.scoring import (
     rest_of,
     two_sided_p,
 )
-from rollups.selectors import outside_runs_q, rollup_rows, score_sums, served_days
+from rollups.selectors import outside_runs, outside_runs_q, rollup_rows, score_sums, served_days
 from surveys.models import Survey, SurveyVariant
 from tenants.context import current_organization
 
@@ -394,6 +394,19 @@ def _overview_one_by_one(filters: Filters) -> Overview:
     )
 
 
+def _in_current(filters: Filters, runs: Runs, current_from: datetime) -> Expression:
+    """Whether a raw row is of the current period. A constant when every raw
+    range lies on one side of its start, as when the raw rows are today's:
+    the database then tests no row, and groups by one column fewer."""
+    zone = filters.start.tzinfo
+    gaps = outside_runs(runs, zone, start=filters.start, end=filters.end) if runs else []
+    if runs and all(low >= current_from for low, _ in gaps):
+        return Value(True)
+    if runs and all(high <= current_from for _, high in gaps):
+        return Value(False)
+    return Case(When(created_at__gte=current_from, then=True), default=False)
+
+
 class _OverviewCounts:
     """Scores per (current period or not, survey, channel) over both periods,
     and the current period's displays per channel of the shown surveys: the
@@ -414,7 +427,7 @@ class _OverviewCounts:
         )
         if runs:
             raw, shown = raw.filter(_outside(runs, filters)), shown.filter(_outside(runs, filters))
-        now = Case(When(created_at__gte=current_from, then=True), default=False)
+        now = _in_current(filters, runs, current_from)
         keyed = raw.annotate(now=now).values_list("now", "survey_id", "channel", "score")
         for current, survey_id, channel, score, n in keyed.annotate(n=Count("id")).order_by():
             self.tallies[(bool(current), survey_id, channel)][score] += n

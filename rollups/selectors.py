@@ -34,7 +34,7 @@ from responses.models import PromptEvent, Response
 from tenants.models import Organization
 
 from .models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from .services import COUNTED_EVENTS, day_runs, overlap, ready_cache_key
+from .services import COUNTED_EVENTS, overlap, ready_cache_key
 
 Runs = list[tuple[date, date]]
 
@@ -71,9 +71,22 @@ def served_days(
     stale = _stale_days(
         organization, zone, days, since=mark.through - overlap(), survey_ids=survey_ids
     )
-    first, last = days
-    fresh = (first + timedelta(days=i) for i in range((last - first).days + 1))
-    return day_runs(day for day in fresh if day not in stale)
+    return runs_between(*days, without=stale)
+
+
+def runs_between(first: date, last: date, *, without: set[date]) -> Runs:
+    """The runs of days from `first` to `last` less the days `without`: the
+    same runs as `day_runs` of the remaining days, from the few stale days
+    rather than a pass over every day of the period (two years on the overview)."""
+    runs: Runs = []
+    begin = first
+    for day in sorted(day for day in without if first <= day <= last):
+        if begin < day:
+            runs.append((begin, day - timedelta(days=1)))
+        begin = day + timedelta(days=1)
+    if begin <= last:
+        runs.append((begin, last))
+    return runs
 
 
 def _rollups_ready(organization: Organization) -> bool:
@@ -125,15 +138,25 @@ def outside_runs_q(runs: Runs, zone: Any, *, start: datetime, end: datetime) -> 
     period, but each range walks its part of an index, so the rows served from
     rollups are never read."""
     condition = Q(pk__in=[])
+    for low, high in outside_runs(runs, zone, start=start, end=end):
+        condition |= Q(created_at__gte=low, created_at__lt=high)
+    return condition
+
+
+def outside_runs(
+    runs: Runs, zone: Any, *, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The ranges [low, high) of `outside_runs_q`, in order."""
+    gaps = []
     begin = start
     for first, last in sorted(runs):
         run_start, run_end = start_of(first, zone), start_of(last + timedelta(days=1), zone)
         if begin < run_start:
-            condition |= Q(created_at__gte=begin, created_at__lt=min(run_start, end))
+            gaps.append((begin, min(run_start, end)))
         begin = max(begin, run_end)
     if begin < end:
-        condition |= Q(created_at__gte=begin, created_at__lt=end)
-    return condition
+        gaps.append((begin, end))
+    return gaps
 
 
 def rollup_rows(*, runs: Runs, survey_ids: list[int], channel: str = "") -> QuerySet[RollupDay]:

@@ -8,18 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.http import QueryDict
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import urlencode
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboards import metrics
 from dashboards.filters import Filters, parse_filters
 from responses.models import PromptEvent, Respondent, Response
 from responses.services import answer_record
 from rollups.models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from rollups.selectors import organizations_due, served_days
-from rollups.services import rollups_rebuild, rollups_refresh
+from rollups.selectors import organizations_due, runs_between, served_days
+from rollups.services import day_runs, rollups_rebuild, rollups_refresh
 from rollups.tasks import rebuild, refresh_all
 from surveys.services import survey_create
 from tenants.context import all_tenants, tenant_context
@@ -415,6 +419,52 @@ def test_days_touched_since_the_refresh_are_counted_raw(
     ]
     summary = assert_same_as_raw(filters, settings)[0]
     assert (summary.promoters, summary.detractors) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("touched", "grouped_by_period"),
+    [
+        ([at(5)], False),  # this period only: every raw row is of it
+        ([at(20, month=2)], False),  # the previous period only
+        ([at(5), at(20, month=2)], True),  # both: each raw row is sorted by its time
+    ],
+)
+def test_the_overview_counts_raw_rows_of_either_period_as_raw(
+    in_org: Organization,
+    survey: Any,
+    settings: Any,
+    touched: list[datetime],
+    grouped_by_period: bool,
+) -> None:
+    history(survey)
+    refresh(in_org)
+    for moment in touched:
+        answer(survey, 0, moment)  # after the refresh: its day is counted raw
+    filters = make_filters()
+    with CaptureQueriesContext(connection) as queries:
+        overview = metrics.overview(filters=filters)
+    raw = [q["sql"] for q in queries if q["sql"].startswith('SELECT CASE WHEN "responses_')]
+    assert len(raw) == grouped_by_period
+    assert_same_as_raw(filters, settings)
+    assert overview.change.current.detractors == 3 + sum(t >= filters.start for t in touched)
+    assert overview.change.previous.detractors == sum(t < filters.start for t in touched)
+
+
+@given(
+    first=st.integers(0, 30),
+    length=st.integers(0, 40),
+    stale=st.sets(st.integers(-5, 75), max_size=15),
+)
+def test_the_runs_between_two_days_are_the_runs_of_the_days_left(
+    first: int, length: int, stale: set[int]
+) -> None:
+    origin = date(2026, 3, 1)
+    start, last = origin + timedelta(days=first), origin + timedelta(days=first + length)
+    without = {origin + timedelta(days=n) for n in stale}
+    days = [start + timedelta(days=i) for i in range(length + 1)]
+    assert runs_between(start, last, without=without) == day_runs(
+        day for day in days if day not in without
+    )
 
 
 def test_a_partial_day_at_the_edge_is_counted_raw(in_org: Organization, survey: Any) -> None:
