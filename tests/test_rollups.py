@@ -469,6 +469,49 @@ def test_the_runs_between_two_days_are_the_runs_of_the_days_left(
     )
 
 
+@pytest.mark.parametrize(
+    ("writes", "stale", "statements"),
+    [
+        ([], [], 2),
+        ([("answer", at(5, 1)), ("answer", at(5, 23))], [5], 2),  # one local day: found at once
+        ([("display", at(9))], [9], 2),
+        ([("answer", at(5)), ("display", at(9))], [5, 9], 3),  # days apart: then listed
+        ([("answer", at(5)), ("answer", at(7)), ("answer", at(9))], [5, 7, 9], 3),
+        ([("answer", at(5)), ("delete", at(17))], [5, 17], 3),  # a queued dirty key
+    ],
+)
+def test_it_finds_the_days_touched_since_the_refresh(
+    in_org: Organization,
+    survey: Any,
+    writes: list[tuple[str, datetime]],
+    stale: list[int],
+    statements: int,
+) -> None:
+    history(survey)
+    refresh(in_org)
+    for kind, moment in writes:
+        if kind == "answer":
+            answer(survey, 5, moment)
+        elif kind == "display":
+            event(survey, "display", moment)
+        else:
+            Response.objects.filter(created_at=moment).delete()
+    filters = make_filters()
+    with CaptureQueriesContext(connection) as queries:
+        runs = served_days(
+            organization=in_org, start=filters.start, end=filters.end, survey_ids=[survey.pk]
+        )
+    served = {day for first, last in runs for day in day_range(first, last)}
+    assert sorted(set(day_range(date(2026, 3, 1), date(2026, 3, 31))) - served) == [
+        date(2026, 3, day) for day in stale
+    ]
+    assert len(queries) == statements
+
+
+def day_range(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def test_a_partial_day_at_the_edge_is_counted_raw(in_org: Organization, survey: Any) -> None:
     answer(survey, 10, at(3, 6))
     answer(survey, 0, at(3, 18))
