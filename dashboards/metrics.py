@@ -139,7 +139,7 @@ def _scores(
         raw = raw.annotate(day=TruncDate("created_at", tzinfo=filters.start.tzinfo))
     fields = [RAW_GROUPS["day" if bucket_of else by]] if by else []
     for *group, score, n in raw.values_list(*fields, "score").annotate(n=Count("id")).order_by():
-        key = group[0] if group else None
+        key: Any = group[0] if group else None
         tallies[bucket_of(key) if bucket_of else key][score] += n
     if runs:
         _add_rollups(tallies, filters, survey_ids, by, runs)
