@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Expression, F, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.db.models.lookups import In, IsNull
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ from responses.scoring import (
     rest_of,
     two_sided_p,
 )
-from rollups.selectors import outside_runs_q, rollup_rows, score_sums, served_days
+from rollups.selectors import outside_runs, outside_runs_q, rollup_rows, score_sums, served_days
 from surveys.models import Survey, SurveyVariant
 from tenants.context import current_organization
 
@@ -52,6 +52,23 @@ MINUS = "\N{MINUS SIGN}"  # typographic minus: reads better than a hyphen beside
 Runs = list[tuple[date, date]]
 Scores = list[int]  # how many answers gave each score, 0 to 10
 RAW_GROUPS = {"survey": "survey_id", "channel": "channel", "day": "day"}
+# Weeks (from Monday) and months: the truncation of the local day, so that a
+# bucket follows the calendar whatever the daylight saving time. The rollups'
+# days are truncated by the database (a year is 53 weeks of sums, not 365
+# rows); the raw rows are counted per day and each day put in its bucket
+# here, which costs the database nothing per row (today's tens of thousands).
+PERIODS = {"week": TruncWeek, "month": TruncMonth}
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+BUCKET_OF = {"week": _monday, "month": _first_of_month}
 
 
 def _summary_of(scores: Scores) -> NpsSummary:
@@ -110,17 +127,20 @@ def _kept_scores(filters: Filters) -> set[int]:
 def _scores(
     filters: Filters, survey_ids: list[int], by: str | None, runs: Runs | None = None
 ) -> dict[Any, Scores]:
-    """Answers per score, grouped by survey, channel, local day or nothing (key None)."""
+    """Answers per score, grouped by survey, channel, local day, the local day's
+    week (its Monday) or month (its first day), or nothing (key None)."""
     runs = _served(filters, survey_ids) if runs is None else runs
     tallies: dict[Any, Scores] = defaultdict(lambda: [0] * 11)
     raw = _responses(filters, survey_ids)
     if runs:
         raw = raw.filter(_outside(runs, filters))
-    if by == "day":
+    bucket_of = BUCKET_OF.get(by or "")
+    if by == "day" or bucket_of:
         raw = raw.annotate(day=TruncDate("created_at", tzinfo=filters.start.tzinfo))
-    fields = [RAW_GROUPS[by]] if by else []
+    fields = [RAW_GROUPS["day" if bucket_of else by]] if by else []
     for *group, score, n in raw.values_list(*fields, "score").annotate(n=Count("id")).order_by():
-        tallies[group[0] if group else None][score] += n
+        key: Any = group[0] if group else None
+        tallies[bucket_of(key) if bucket_of else key][score] += n
     if runs:
         _add_rollups(tallies, filters, survey_ids, by, runs)
     return tallies
@@ -136,7 +156,8 @@ def _add_rollups(
         # One sum over every row (values() with no field would group by each row).
         grouped = [{**rows.aggregate(**score_sums()), "group": None}]
     else:
-        sums = rows.values(group=F(RAW_GROUPS[by])).annotate(**score_sums()).order_by()
+        group = PERIODS[by]("day") if by in PERIODS else F(RAW_GROUPS[by])
+        sums = rows.values(group=group).annotate(**score_sums()).order_by()
         grouped = cast(Iterable[Mapping[str, Any]], sums)
     for row in grouped:
         counts = tallies[row["group"]]
@@ -388,6 +409,19 @@ def _overview_one_by_one(filters: Filters) -> Overview:
     )
 
 
+def _in_current(filters: Filters, runs: Runs, current_from: datetime) -> Expression:
+    """Whether a raw row is of the current period. A constant when every raw
+    range lies on one side of its start, as when the raw rows are today's:
+    the database then tests no row, and groups by one column fewer."""
+    zone = filters.start.tzinfo
+    gaps = outside_runs(runs, zone, start=filters.start, end=filters.end) if runs else []
+    if runs and all(low >= current_from for low, _ in gaps):
+        return Value(True)
+    if runs and all(high <= current_from for _, high in gaps):
+        return Value(False)
+    return Case(When(created_at__gte=current_from, then=True), default=False)
+
+
 class _OverviewCounts:
     """Scores per (current period or not, survey, channel) over both periods,
     and the current period's displays per channel of the shown surveys: the
@@ -408,7 +442,7 @@ class _OverviewCounts:
         )
         if runs:
             raw, shown = raw.filter(_outside(runs, filters)), shown.filter(_outside(runs, filters))
-        now = Case(When(created_at__gte=current_from, then=True), default=False)
+        now = _in_current(filters, runs, current_from)
         keyed = raw.annotate(now=now).values_list("now", "survey_id", "channel", "score")
         for current, survey_id, channel, score, n in keyed.annotate(n=Count("id")).order_by():
             self.tallies[(bool(current), survey_id, channel)][score] += n
@@ -879,6 +913,17 @@ def _daily(filters: Filters, since: date) -> dict[date, NpsSummary]:
     return {day: _summary_of(scores) for day, scores in tallies.items()}
 
 
+def _by_period(filters: Filters, granularity: str) -> dict[date, NpsSummary]:
+    """Counts per week or month of the period, keyed by each bucket's first day,
+    summed by the database: a year by week is 53 rows of rollups, not 365 to
+    add up here. The first bucket starts with the period (its week or month
+    may begin before it)."""
+    sums: dict[date, NpsSummary] = defaultdict(lambda: EMPTY)
+    for start, scores in _scores(filters, _survey_ids(filters), granularity).items():
+        sums[max(filters.local_start, start)] += _summary_of(scores)
+    return sums
+
+
 def _bucket_starts(first: date, last: date, granularity: str) -> list[date]:
     if granularity == "day":
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -928,10 +973,16 @@ def trend(
     if rolling_days is not None and rolling_days < 1:
         raise ValueError("A rolling window covers at least one day.")
     first, last = filters.local_start, filters.local_last
-    since = first - timedelta(days=rolling_days - 1) if rolling_days else first
-    window = _Window(_daily(filters, since), since, last)
     starts = _bucket_starts(first, last, granularity)
     ends = [start - timedelta(days=1) for start in starts[1:]] + [last]
+    if granularity in PERIODS and not rolling_days:
+        sums = _by_period(filters, granularity)
+        return [
+            TrendPoint(first=start, last=end, summary=sums.get(start, EMPTY))
+            for start, end in zip(starts, ends, strict=True)
+        ]
+    since = first - timedelta(days=rolling_days - 1) if rolling_days else first
+    window = _Window(_daily(filters, since), since, last)
     points = []
     for start, end in zip(starts, ends, strict=True):
         begin = end - timedelta(days=rolling_days - 1) if rolling_days else start

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ from responses.models import PromptEvent, Response
 from tenants.models import Organization
 
 from .models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from .services import COUNTED_EVENTS, day_runs, overlap, ready_cache_key
+from .services import COUNTED_EVENTS, overlap, ready_cache_key
 
 Runs = list[tuple[date, date]]
 
@@ -71,9 +71,22 @@ def served_days(
     stale = _stale_days(
         organization, zone, days, since=mark.through - overlap(), survey_ids=survey_ids
     )
-    first, last = days
-    fresh = (first + timedelta(days=i) for i in range((last - first).days + 1))
-    return day_runs(day for day in fresh if day not in stale)
+    return runs_between(*days, without=stale)
+
+
+def runs_between(first: date, last: date, *, without: set[date]) -> Runs:
+    """The runs of days from `first` to `last` less the days `without`: the
+    same runs as `day_runs` of the remaining days, from the few stale days
+    rather than a pass over every day of the period (two years on the overview)."""
+    runs: Runs = []
+    begin = first
+    for day in sorted(day for day in without if first <= day <= last):
+        if begin < day:
+            runs.append((begin, day - timedelta(days=1)))
+        begin = day + timedelta(days=1)
+    if begin <= last:
+        runs.append((begin, last))
+    return runs
 
 
 def _rollups_ready(organization: Organization) -> bool:
@@ -93,17 +106,47 @@ def _stale_days(
     since: datetime,
     survey_ids: list[int],
 ) -> set[date]:
-    """Local days with a write after `since` or a queued dirty key, one query."""
+    """Local days with a write after `since` or a queued dirty key.
+
+    First the local days of the earliest and the latest of those rows, one
+    query that computes nothing per row: when they are the same day (today's
+    answers, the usual case) it is the only one. Otherwise a second query
+    lists the days, a time zone conversion and a hash per row."""
+    touched = _touched(organization, zone, days, since=since, survey_ids=survey_ids)
+    first, last = Min("created_at"), Max("created_at")
+    bounds = [
+        rows.order_by()
+        .values("organization_id")
+        .annotate(first=TruncDate(first, tzinfo=zone), last=TruncDate(last, tzinfo=zone))
+        .values_list("first", "last")
+        for rows in touched
+    ]
+    ends = {day for row in bounds[0].union(bounds[1], bounds[2], all=True) for day in row}
+    if len(ends) <= 1:
+        return ends
+    day = TruncDate("created_at", tzinfo=zone)
+    listed = [rows.annotate(day=day).values_list("day") for rows in touched]
+    return {row[0] for row in listed[0].union(listed[1], listed[2])}
+
+
+def _touched(
+    organization: Organization,
+    zone: ZoneInfo,
+    days: tuple[date, date],
+    *,
+    since: datetime,
+    survey_ids: list[int],
+) -> list[QuerySet[Any]]:
+    """The answers written, the counted prompt events created after `since`,
+    and the queued dirty keys, over the local days `days`."""
     begin, end = start_of(days[0], zone), start_of(days[1] + timedelta(days=1), zone)
     period = Q(created_at__gte=begin, created_at__lt=end)
-    day = TruncDate("created_at", tzinfo=zone)
     answers = Response.objects.filter(period, survey_id__in=survey_ids, updated_at__gt=since)
     events = PromptEvent.objects.filter(
         period, survey_id__in=survey_ids, created_at__gt=since, kind__in=list(COUNTED_EVENTS)
     )
     queued = DirtyKey.objects.filter(period, organization_id=organization.pk)
-    touched = [rows.annotate(day=day).values_list("day") for rows in (answers, events, queued)]
-    return {row[0] for row in touched[0].union(touched[1], touched[2])}
+    return [answers, events, queued]
 
 
 def runs_q(runs: Runs, zone: Any, *, prefix: str = "") -> Q:
@@ -125,15 +168,25 @@ def outside_runs_q(runs: Runs, zone: Any, *, start: datetime, end: datetime) -> 
     period, but each range walks its part of an index, so the rows served from
     rollups are never read."""
     condition = Q(pk__in=[])
+    for low, high in outside_runs(runs, zone, start=start, end=end):
+        condition |= Q(created_at__gte=low, created_at__lt=high)
+    return condition
+
+
+def outside_runs(
+    runs: Runs, zone: Any, *, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The ranges [low, high) of `outside_runs_q`, in order."""
+    gaps = []
     begin = start
     for first, last in sorted(runs):
         run_start, run_end = start_of(first, zone), start_of(last + timedelta(days=1), zone)
         if begin < run_start:
-            condition |= Q(created_at__gte=begin, created_at__lt=min(run_start, end))
+            gaps.append((begin, min(run_start, end)))
         begin = max(begin, run_end)
     if begin < end:
-        condition |= Q(created_at__gte=begin, created_at__lt=end)
-    return condition
+        gaps.append((begin, end))
+    return gaps
 
 
 def rollup_rows(*, runs: Runs, survey_ids: list[int], channel: str = "") -> QuerySet[RollupDay]:

@@ -340,6 +340,27 @@ def test_it_groups_the_trend_by_local_day(in_org: Organization, survey: Any) -> 
     assert [p.n for p in metrics.trend(filters=filters, granularity="day")] == [0, 1, 0]
 
 
+@pytest.mark.parametrize("granularity", ["week", "month"])
+def test_it_sums_weeks_and_months_in_local_days_across_dst(
+    in_org: Organization, survey: Any, granularity: str
+) -> None:
+    """Each bucket summed by the database is the sum of its local days, also
+    around the changes of clock (29 March and 25 October in Paris)."""
+    start = datetime(2026, 3, 20, 21, 30, tzinfo=UTC)
+    for i in range(90):
+        # Every 59 hours, so answers land at every local hour, midnights included.
+        answer(survey, i % 11, start + timedelta(hours=59 * i))
+    params = {"range": "custom", "from": "2026-03-22", "to": "2026-11-05"}
+    filters = make_filters(params, tz="Europe/Paris")
+    days = metrics.trend(filters=filters, granularity="day")
+    points = metrics.trend(filters=filters, granularity=granularity)
+    for point in points:
+        inside = [day.summary for day in days if point.first <= day.first <= point.last]
+        assert point.summary == sum(inside, metrics.EMPTY), point
+    assert sum((p.summary for p in points), metrics.EMPTY) == metrics.summary(filters=filters)
+    assert points[0].first == date(2026, 3, 22)
+
+
 def test_it_reads_the_trend_in_one_query(in_org: Organization, survey: Any) -> None:
     answers(survey, {10: 3}, at(3))
     filters = make_filters()

@@ -8,18 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.http import QueryDict
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import urlencode
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboards import metrics
 from dashboards.filters import Filters, parse_filters
 from responses.models import PromptEvent, Respondent, Response
 from responses.services import answer_record
 from rollups.models import SCORE_FIELDS, DirtyKey, RollupDay, Watermark
-from rollups.selectors import organizations_due, served_days
-from rollups.services import rollups_rebuild, rollups_refresh
+from rollups.selectors import organizations_due, runs_between, served_days
+from rollups.services import day_runs, rollups_rebuild, rollups_refresh
 from rollups.tasks import rebuild, refresh_all
 from surveys.services import survey_create
 from tenants.context import all_tenants, tenant_context
@@ -101,6 +105,8 @@ def everything(filters: Filters) -> list[Any]:
         [(row.survey.pk, row.summary) for row in metrics.by_survey(filters=filters)],
         metrics.trend(filters=filters, granularity="day"),
         metrics.trend(filters=filters, granularity="week", rolling_days=10),
+        metrics.trend(filters=filters, granularity="week"),
+        metrics.trend(filters=filters, granularity="month"),
     ]
     overview = metrics.overview(filters=filters)
     # The overview page reads them together: the same numbers.
@@ -324,6 +330,55 @@ def test_the_metrics_read_rollups_and_equal_a_raw_count(
     assert (summary.promoters, summary.passives, summary.detractors) == (3, 1, 3)
 
 
+def test_the_weeks_and_months_summed_from_rollups_are_those_of_the_days_across_dst(
+    in_org: Organization, survey: Any, settings: Any
+) -> None:
+    """Paris moves its clocks on 29 March and 25 October: each answer near a
+    local midnight must fall in its local week and month, from rollups or raw."""
+    in_org.time_zone = "Europe/Paris"
+    in_org.save()
+    moments = [
+        datetime(2026, 3, 29, 21, 30, tzinfo=UTC),  # Sunday 23:30 in Paris (summer time)
+        datetime(2026, 3, 29, 22, 30, tzinfo=UTC),  # Monday 30 March 00:30
+        datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # Wednesday 1 April 00:30
+        datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # Sunday 23:30 (winter time again)
+        datetime(2026, 10, 25, 23, 30, tzinfo=UTC),  # Monday 26 October 00:30
+        datetime(2026, 10, 31, 23, 30, tzinfo=UTC),  # Sunday 1 November 00:30
+    ]
+    for n, moment in enumerate(moments):
+        answer(survey, n * 2, moment)
+    refresh(in_org)
+    # Written since the refresh: its day is counted raw, the rest of its week from rollups.
+    answer(survey, 10, datetime(2026, 4, 2, 10, tzinfo=UTC))
+    params = {"range": "custom", "from": "2026-03-25", "to": "2026-11-10"}
+    filters = make_filters(params, tz="Europe/Paris")
+    assert served_days(
+        organization=in_org, start=filters.start, end=filters.end, survey_ids=[survey.pk]
+    ) == [(date(2026, 3, 25), date(2026, 4, 1)), (date(2026, 4, 3), date(2026, 11, 10))]
+    days = metrics.trend(filters=filters, granularity="day")
+    for granularity in ("week", "month"):
+        for point in assert_trend_same_as_raw(filters, granularity, settings):
+            inside = [day.summary for day in days if point.first <= day.first <= point.last]
+            assert point.summary == sum(inside, metrics.EMPTY), (granularity, point)
+    weeks = metrics.trend(filters=filters, granularity="week")
+    assert [(p.first, p.n) for p in weeks if p.n] == [
+        (date(2026, 3, 25), 1),
+        (date(2026, 3, 30), 3),
+        (date(2026, 10, 19), 1),
+        (date(2026, 10, 26), 2),
+    ]
+
+
+def assert_trend_same_as_raw(filters: Filters, granularity: str, settings: Any) -> list[Any]:
+    served = metrics.trend(filters=filters, granularity=granularity)
+    settings.ROLLUPS_ENABLED = False
+    try:
+        assert served == metrics.trend(filters=filters, granularity=granularity)
+    finally:
+        settings.ROLLUPS_ENABLED = True
+    return served
+
+
 @pytest.mark.parametrize(
     "narrowed",
     [
@@ -366,6 +421,95 @@ def test_days_touched_since_the_refresh_are_counted_raw(
     ]
     summary = assert_same_as_raw(filters, settings)[0]
     assert (summary.promoters, summary.detractors) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("touched", "grouped_by_period"),
+    [
+        ([at(5)], False),  # this period only: every raw row is of it
+        ([at(20, month=2)], False),  # the previous period only
+        ([at(5), at(20, month=2)], True),  # both: each raw row is sorted by its time
+    ],
+)
+def test_the_overview_counts_raw_rows_of_either_period_as_raw(
+    in_org: Organization,
+    survey: Any,
+    settings: Any,
+    touched: list[datetime],
+    grouped_by_period: bool,
+) -> None:
+    history(survey)
+    refresh(in_org)
+    for moment in touched:
+        answer(survey, 0, moment)  # after the refresh: its day is counted raw
+    filters = make_filters()
+    with CaptureQueriesContext(connection) as queries:
+        overview = metrics.overview(filters=filters)
+    raw = [q["sql"] for q in queries if q["sql"].startswith('SELECT CASE WHEN "responses_')]
+    assert len(raw) == grouped_by_period
+    assert_same_as_raw(filters, settings)
+    assert overview.change.current.detractors == 3 + sum(t >= filters.start for t in touched)
+    assert overview.change.previous.detractors == sum(t < filters.start for t in touched)
+
+
+@given(
+    first=st.integers(0, 30),
+    length=st.integers(0, 40),
+    stale=st.sets(st.integers(-5, 75), max_size=15),
+)
+def test_the_runs_between_two_days_are_the_runs_of_the_days_left(
+    first: int, length: int, stale: set[int]
+) -> None:
+    origin = date(2026, 3, 1)
+    start, last = origin + timedelta(days=first), origin + timedelta(days=first + length)
+    without = {origin + timedelta(days=n) for n in stale}
+    days = [start + timedelta(days=i) for i in range(length + 1)]
+    assert runs_between(start, last, without=without) == day_runs(
+        day for day in days if day not in without
+    )
+
+
+@pytest.mark.parametrize(
+    ("writes", "stale", "statements"),
+    [
+        ([], [], 2),
+        ([("answer", at(5, 1)), ("answer", at(5, 23))], [5], 2),  # one local day: found at once
+        ([("display", at(9))], [9], 2),
+        ([("answer", at(5)), ("display", at(9))], [5, 9], 3),  # days apart: then listed
+        ([("answer", at(5)), ("answer", at(7)), ("answer", at(9))], [5, 7, 9], 3),
+        ([("answer", at(5)), ("delete", at(17))], [5, 17], 3),  # a queued dirty key
+    ],
+)
+def test_it_finds_the_days_touched_since_the_refresh(
+    in_org: Organization,
+    survey: Any,
+    writes: list[tuple[str, datetime]],
+    stale: list[int],
+    statements: int,
+) -> None:
+    history(survey)
+    refresh(in_org)
+    for kind, moment in writes:
+        if kind == "answer":
+            answer(survey, 5, moment)
+        elif kind == "display":
+            event(survey, "display", moment)
+        else:
+            Response.objects.filter(created_at=moment).delete()
+    filters = make_filters()
+    with CaptureQueriesContext(connection) as queries:
+        runs = served_days(
+            organization=in_org, start=filters.start, end=filters.end, survey_ids=[survey.pk]
+        )
+    served = {day for first, last in runs for day in day_range(first, last)}
+    assert sorted(set(day_range(date(2026, 3, 1), date(2026, 3, 31))) - served) == [
+        date(2026, 3, day) for day in stale
+    ]
+    assert len(queries) == statements
+
+
+def day_range(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def test_a_partial_day_at_the_edge_is_counted_raw(in_org: Organization, survey: Any) -> None:

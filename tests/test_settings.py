@@ -69,7 +69,7 @@ def test_it_uses_postgres_with_persistent_connections_and_redis_when_told() -> N
     s = settings_with(DATABASE_URL="postgres://u@db:5432/nps", REDIS_URL="redis://cache:6379/0")
     assert s["engine"] == "tenants.postgres"  # Django's, plus row-level security
     assert isinstance(s["conn_max_age"], int) and s["conn_max_age"] > 0
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "nps_site.cache.RedisCache"
     assert s["broker"] == "redis://cache:6379/0"
 
 
