@@ -38,6 +38,17 @@ document.body.appendChild(s);
 </script></body></html>"""
 
 
+# The marks, and when the script and the config request started and ended
+# (resource timings: cross-origin entries keep their start and end).
+TIMES = """(() => {
+  const span = (part) => {
+    const entry = performance.getEntriesByType("resource").find((e) => e.name.includes(part));
+    return entry ? [entry.startTime, entry.responseEnd] : [NaN, NaN];
+  };
+  return [window.__start, window.__inserted, window.__painted, span("/widget.js"), span("/config")];
+})()"""
+
+
 class _Host(BaseHTTPRequestHandler):
     page = b""
 
@@ -70,6 +81,7 @@ def prompt_times(*, page_url: str, loads: int) -> dict[str, Any]:
 
     inserted: list[float] = []
     painted: list[float] = []
+    phases: list[dict[str, float]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -78,16 +90,27 @@ def prompt_times(*, page_url: str, loads: int) -> dict[str, Any]:
                 page = context.new_page()
                 page.goto(page_url)
                 page.wait_for_function("window.__painted !== undefined", timeout=10_000)
-                start, dom, frame = page.evaluate(
-                    "[window.__start, window.__inserted, window.__painted]"
-                )
+                start, dom, frame, script, config = page.evaluate(TIMES)
                 inserted.append(dom - start)
                 painted.append(frame - start)
+                phases.append(
+                    {
+                        "script": script[1] - start,
+                        "config_sent": config[0] - start,
+                        "config_received": config[1] - start,
+                        "inserted": dom - start,
+                        "painted": frame - start,
+                    }
+                )
                 context.close()
         finally:
             browser.close()
-    inserted, painted = inserted[1:], painted[1:]
+    inserted, painted, phases = inserted[1:], painted[1:], phases[1:]
     return {
+        "phases_ms_median": {
+            phase: round(statistics.median(load[phase] for load in phases), 1)
+            for phase in phases[0]
+        },
         "loads": loads,
         "inserted_ms_median": round(statistics.median(inserted), 1),
         "painted_ms_median": round(statistics.median(painted), 1),

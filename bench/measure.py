@@ -3,6 +3,7 @@
 import datetime as dt
 import gzip
 import http.client
+import json
 import statistics
 import time
 import traceback
@@ -29,7 +30,7 @@ from tenants.context import all_tenants, tenant_context
 from tenants.models import Organization
 from tenants.services import api_key_create
 
-from . import browser, load, report, seed
+from . import browser, load, profiles, report, seed
 from .memory import MemorySampler
 from .production import gunicorn
 from .run import machine
@@ -57,6 +58,7 @@ def everything(
     soak_seconds: float,
     browser_loads: int,
     work: Path,
+    profiles: Path,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "run": {
@@ -106,6 +108,8 @@ def everything(
     _measure(figures, "import", delighted_import, data, work, scale)
     _measure(figures, "widget_size", widget_size)
     results["targets"] = report.targets(figures, big_responses=data.big.responses)
+    _step("profiles of the missed targets")
+    results["profiles"] = missed_profiles(results["targets"], context, scale, directory=profiles)
     return results
 
 
@@ -194,10 +198,10 @@ def rollups_incremental(data: seed.Dataset) -> dict[str, Any]:
     written today), then after a day's worth of answers written in every
     organization, then the tick after that (nothing new, but the 5-minute
     overlap is read again)."""
-    after_load = _tick()
+    after_load = tick()
     written = seed.day_of_answers(data)
-    every = _tick()
-    again = _tick()
+    every = tick()
+    again = tick()
     return {
         "organizations": len(data.tenants),
         "after_load": after_load,
@@ -207,7 +211,7 @@ def rollups_incremental(data: seed.Dataset) -> dict[str, Any]:
     }
 
 
-def _tick() -> dict[str, Any]:
+def tick() -> dict[str, Any]:
     """`refresh_all`'s steps, timed: the organizations due, those with complete
     rollups refreshed together, then each of the others (a first rebuild) in
     turn, as the worker runs the tasks the tick enqueues for them."""
@@ -469,3 +473,113 @@ def delighted_import(data: seed.Dataset, work: Path, scale: float) -> dict[str, 
         "rows_per_second": round(rows / elapsed),
         "megabytes": round(path.stat().st_size / 1e6, 1),
     }
+
+
+# Profiles of the missed targets -----------------------------------------------------------
+
+
+def missed_profiles(
+    targets: list[dict[str, Any]], context: Context, scale: float, *, directory: Path
+) -> dict[str, Any]:
+    """A profile of the workload behind each missed target (see bench/profiles.py)."""
+    wanted = {target["profile"] for target in targets if not target["passed"]}
+    workloads = [work for work in _workloads(context, scale) if work.name in wanted]
+    return profiles.record_each(workloads, directory=directory)
+
+
+def _workloads(context: Context, scale: float) -> list[profiles.Workload]:
+    big, origin = context.data.big, seed.ORIGIN
+    widget = Client(HTTP_HOST="127.0.0.1", HTTP_ORIGIN=origin)
+    tokens = context.tokens.read_text().split()
+    sent = iter(range(1, 1 << 62))
+
+    def answer() -> None:
+        n = next(sent)
+        body = {"token": tokens[n % len(tokens)], "id": f"p{time.time_ns()}", "score": n % 11}
+        _ok(widget.post(f"/w/{big.public_key}/answer", json.dumps(body), "text/plain"))
+
+    def config() -> None:
+        person = next(sent) * 7919 % big.respondents + 1
+        body = {"anonymous_id": f"anon{person:016d}", "trigger": "auto", "language": "en"}
+        _ok(widget.post(f"/w/{big.public_key}/config", json.dumps(body), "text/plain"))
+
+    found = [
+        profiles.Workload("widget_answer", "Widget answer POST", answer, times=500),
+        profiles.Workload("widget_config", "Widget config + prompt decision", config, times=1000),
+        profiles.Workload(
+            "rollups_tick",
+            "Rollups: beat's tick after a day of answers in every organization",
+            tick,
+            times=1,
+            prepare=lambda: seed.day_of_answers(context.data),
+            warm=False,
+        ),
+        _import_workload(context, scale),
+        _export_workload(context, scale),
+    ]
+    for name, path in _backoffice_urls(context).items():
+        found.append(
+            profiles.Workload(name, report.BACKOFFICE[name], _getter(context, path), times=20)
+        )
+    return found
+
+
+def _getter(context: Context, path: str) -> Any:
+    client = Client(HTTP_HOST="127.0.0.1")
+    headers: dict[str, str] = {}
+    if path.startswith("/api/"):
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {context.api_key}"
+    else:
+        client.cookies[settings.SESSION_COOKIE_NAME] = context.cookie
+    return lambda: _ok(client.get(path, **headers))
+
+
+def _import_workload(context: Context, scale: float) -> profiles.Workload:
+    from importer.services import file_check, file_import
+
+    from .delighted import write_export
+
+    rows = max(500, round(IMPORT_ROWS * scale / 4))
+    path = context.work / "profiled.csv"
+    tenant = context.data.small[0] if context.data.small else context.data.big
+
+    def run() -> None:
+        organization = Organization.objects.get(pk=tenant.organization_id)
+        with tenant_context(organization), path.open("rb") as stream:
+            survey = survey_create(organization=organization, kind="customer", name="Profiled")
+            file_import(survey=survey, check=file_check(stream=stream))
+
+    return profiles.Workload(
+        "delighted_import",
+        f"Delighted CSV import of {rows:,} rows (check + import)",
+        run,
+        times=1,
+        prepare=lambda: write_export(path, rows=rows, people=max(1, rows // 4)),
+        warm=False,
+    )
+
+
+def _export_workload(context: Context, scale: float) -> profiles.Workload:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.SESSION_COOKIE_NAME] = context.cookie
+    big = context.data.big
+    days = max(1, round(seed.DAYS * max(1000, EXPORT_ROWS * scale / 10) / big.responses))
+    last = dt.date.today() - dt.timedelta(days=1)
+    first = last - dt.timedelta(days=days - 1)
+    query = urllib.parse.urlencode(
+        {"range": "custom", "from": first.isoformat(), "to": last.isoformat()}
+    )
+    path = f"/o/{big.slug}/responses/export.csv?{query}&survey={big.survey_id}"
+
+    def run() -> None:
+        answer = _ok(client.get(path))
+        for _ in answer.streaming_content:
+            pass
+
+    return profiles.Workload("csv_export", "CSV export, a tenth of the figure's rows", run, times=1)
+
+
+def _ok(answer: Any) -> Any:
+    if answer.status_code >= 300:
+        raise RuntimeError(f"{answer.request['PATH_INFO']} answered {answer.status_code}")
+    return answer

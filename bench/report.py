@@ -17,6 +17,8 @@ class Target:
     ceiling: str
     ratio: str
     passed: bool
+    # The workload profiled when the target is missed (bench/profiles.py); none: "".
+    profile: str = ""
 
 
 def _rate(run: dict[str, Any]) -> str:
@@ -64,6 +66,7 @@ def _answer(figures: dict[str, Any], survey: str) -> list[Target]:
             "ORM insert view: " + _rate(ceiling),
             f"{ratio:.0%}",
             passed and not answer["errors"],
+            profile="widget_answer",
         )
     ]
 
@@ -80,6 +83,7 @@ def _config(figures: dict[str, Any], survey: str) -> list[Target]:
             "constant-JSON view: " + _rate(ceiling),
             f"{ratio:.0%}",
             passed and not config["errors"],
+            profile="widget_config",
         )
     ]
 
@@ -106,6 +110,7 @@ def _backoffice(figures: dict[str, Any], survey: str) -> list[Target]:
                 f"raw rows (rollups off): {row['raw_ms']:,.0f} ms",
                 f"{speedup:,.0f} times",
                 passed and not row["errors"],
+                profile=name,
             )
         )
     return found
@@ -123,6 +128,7 @@ def _incremental(figures: dict[str, Any], survey: str) -> list[Target]:
             "",
             "",
             every["ms"] < 100,
+            profile="rollups_tick",
         ),
         Target(
             "Rollups: incremental tick after the load (the organizations written to today)",
@@ -132,6 +138,7 @@ def _incremental(figures: dict[str, Any], survey: str) -> list[Target]:
             "",
             "",
             load["ms"] < 100,
+            profile="rollups_tick",
         ),
     ]
 
@@ -176,6 +183,7 @@ def _export(figures: dict[str, Any], survey: str) -> list[Target]:
             "",
             "",
             export["rows_per_second"] >= 50_000 and export["rss_growth_mb"] < 25,
+            profile="csv_export",
         )
     ]
 
@@ -190,6 +198,7 @@ def _import(figures: dict[str, Any], survey: str) -> list[Target]:
             "",
             "",
             imported["rows_per_second"] >= 20_000,
+            profile="delighted_import",
         )
     ]
 
@@ -292,7 +301,51 @@ def table(results: dict[str, Any]) -> str:
             f"| {row['name']} | {row['figure']} | {row['goal']} | {row['ceiling']} "
             f"| {row['ratio']} | {mark} |"
         )
+    lines += _profile_lines(results.get("profiles", {}))
+    lines += _browser_lines(results["figures"].get("widget_browser", {}))
     return "\n".join(lines)
+
+
+def _profile_lines(profiles: dict[str, Any]) -> list[str]:
+    """Where the time goes in each missed target's workload (bench/profiles.py)."""
+    if not profiles:
+        return []
+    lines = [
+        "",
+        "Where the time goes in the missed targets: pyinstrument profiles of the same work "
+        "in the benchmark's process after the figures (Django's test client through the "
+        "whole middleware stack, no gunicorn; waiting on PostgreSQL or Redis counts in the "
+        "call that waits), the functions with the most time of their own. Full profiles: "
+        "`bench/results/profiles/`.",
+        "",
+    ]
+    for name, profile in profiles.items():
+        if "error" in profile:
+            lines.append(f"- **{profile['title']}**: not profiled ({profile['error']})")
+            continue
+        top = "; ".join(f"{entry['percent']:.0f} % `{entry['where']}`" for entry in profile["top"])
+        lines.append(
+            f"- **{profile['title']}** (`{name}.txt`, {profile['runs']} "
+            f"{'run' if profile['runs'] == 1 else 'runs'}, "
+            f"{profile['wall_ms_per_run']:,.1f} ms wall and {profile['cpu_ms_per_run']:,.1f} "
+            f"ms CPU each): {top}"
+        )
+    return lines
+
+
+def _browser_lines(shown: dict[str, Any]) -> list[str]:
+    """The browser's side of a widget load, from its resource timings."""
+    phases = shown.get("phases_ms_median")
+    if not phases:
+        return []
+    return [
+        "",
+        "Widget load to prompt, medians in the browser from adding the script tag: "
+        f"script received {phases['script']:.0f} ms, config request sent "
+        f"{phases['config_sent']:.0f} ms, config received {phases['config_received']:.0f} "
+        f"ms, prompt in the page {phases['inserted']:.0f} ms, next frame "
+        f"{phases['painted']:.0f} ms.",
+    ]
 
 
 def write_docs(results: dict[str, Any], path: Path) -> None:

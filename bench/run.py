@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             soak_seconds=options.soak_seconds,
             browser_loads=options.browser_loads,
             work=Path(tempfile.mkdtemp(prefix="nps-bench-")),
+            profiles=Path(options.output).parent / "profiles",
         )
     finally:
         _close_connections()

@@ -97,4 +97,11 @@ def test_it_runs_every_benchmark_on_tiny_data_and_drops_its_database(tmp_path: P
     assert figures["memory"]["errors"] == 0
     assert len(results["targets"]) == 14
     assert all(isinstance(target["passed"], bool) for target in results["targets"])
+    # Every missed target with a workload behind it has its profile, written in full.
+    missed = {target["profile"] for target in results["targets"] if not target["passed"]}
+    assert set(results["profiles"]) == missed - {""}
+    for name, profile in results["profiles"].items():
+        assert "error" not in profile, profile
+        assert profile["top"] and (tmp_path / "profiles" / f"{name}.txt").stat().st_size > 0
+    assert set(figures["widget_browser"]["phases_ms_median"]) >= {"script", "config_received"}
     assert not _database_exists(name)
