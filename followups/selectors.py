@@ -250,4 +250,6 @@ def responses_for_api(*, filters: Filters, window: ApiWindow) -> QuerySet[Respon
         condition &= Q(updated_at__gte=window.updated_since)
     if window.respondent_id is not None:
         condition &= Q(respondent_id=window.respondent_id)
-    return Response.objects.filter(condition).select_related("survey", "respondent", "assignee")
+    return Response.objects.filter(condition).select_related(
+        "survey", "respondent", "assignee", "variant"
+    )

@@ -167,7 +167,7 @@ def response_event_committed(*, organization_id: int, event_type: str, response_
         return  # most organizations: one indexed look-up per answer, nothing else
     response = (
         Response.objects.unscoped()
-        .select_related("survey", "respondent")
+        .select_related("survey", "respondent", "variant")
         .filter(pk=response_id, organization_id=organization_id)
         .first()
     )

@@ -194,12 +194,14 @@ class ResponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     respondent = RespondentSerializer(read_only=True, allow_null=True)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     category = serializers.SerializerMethodField()
+    variant = serializers.SerializerMethodField()
 
     class Meta:
         model = Response
         fields = [
             "id",
             "survey",
+            "variant",
             "respondent",
             "score",
             "category",
@@ -220,6 +222,11 @@ class ResponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     )
     def get_category(self, response: Response) -> str:
         return category(response.score)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_variant(self, response: Response) -> str | None:
+        """The A/B wording the respondent saw, by the name the back office shows."""
+        return response.variant.name if response.variant_id is not None else None
 
 
 class ResponseDetailSerializer(ResponseSerializer):
@@ -357,6 +364,7 @@ RESPONDENT_EXAMPLE = {
 RESPONSE_EXAMPLE = {
     "id": 981,
     "survey": {"id": 3, "public_key": "pk_7f3a9c2e41b84d5d"},
+    "variant": "Short question",
     "respondent": RESPONDENT_EXAMPLE,
     "score": 4,
     "category": "detractor",

@@ -169,7 +169,7 @@ def respondents_matching(*, email: str = "", external_id: str = "") -> QuerySet[
 
 def responses_listed() -> QuerySet[Response]:
     """Every answer of the organization with what a listing shows beside it."""
-    return Response.objects.select_related("survey", "respondent", "assignee")
+    return Response.objects.select_related("survey", "respondent", "assignee", "variant")
 
 
 def response_with_notes(*, response_id: int) -> Response | None:

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from responses.models import Response
 from surveys.models import Survey
+from tenants.models import Organization
 from tenants.row_security import find_in_any_organization
 
 from .models import ConsentAsk, Status, Testimonial, Wall
@@ -25,6 +26,20 @@ def wall_by_public_key(*, public_key: str) -> Wall | None:
     if not _usable_key(public_key):
         return None
     return find_in_any_organization(Wall, field="public_key", value=public_key)
+
+
+def wall_or_default(*, organization: Organization) -> Wall:
+    """The organization's wall, or an unsaved one with the defaults its first
+    save will store: opening the settings page writes nothing."""
+    wall = Wall.objects.filter(organization=organization).first()
+    if wall is None:
+        wall = Wall(organization=organization, allowed_origins=survey_origins())
+    return wall
+
+
+def survey_origins() -> list[str]:
+    """Every origin the organization's surveys allow: a new wall's default."""
+    return sorted({o for s in Survey.objects.all() for o in s.allowed_origins or []})
 
 
 def testimonial_by_withdraw_token(*, token: str) -> Testimonial | None:

@@ -219,12 +219,25 @@ def wall_of(*, organization: Organization) -> Wall:
     wall = Wall.objects.filter(organization=organization).first()
     if wall is not None:
         return wall
-    origins = sorted({o for s in Survey.objects.all() for o in s.allowed_origins or []})
+    origins = selectors.survey_origins()
     try:
         with transaction.atomic():
             return Wall.objects.create(organization=organization, allowed_origins=origins)
     except IntegrityError:  # created by a concurrent request
         return Wall.objects.get(organization=organization)
+
+
+def wall_save(
+    *, organization: Organization, heading: str, accent_color: str, allowed_origins: list[str]
+) -> Wall:
+    """The settings page's save: the first one creates the wall, all or nothing."""
+    with transaction.atomic():
+        return wall_update(
+            wall=wall_of(organization=organization),
+            heading=heading,
+            accent_color=accent_color,
+            allowed_origins=allowed_origins,
+        )
 
 
 def wall_update(*, wall: Wall, heading: str, accent_color: str, allowed_origins: list[str]) -> Wall:

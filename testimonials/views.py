@@ -147,7 +147,8 @@ def _snippets(request: HttpRequest, key: str) -> dict[str, str]:
 
 @require_role(Role.VIEWER)
 def wall_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
-    wall = services.wall_of(organization=_org(request))
+    # Read only: a GET shows the defaults of a wall not saved yet (its first save creates it).
+    wall = selectors.wall_or_default(organization=_org(request))
     initial = {
         "heading": wall.heading,
         "accent_color": wall.accent_color,
@@ -158,7 +159,7 @@ def wall_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
         if not role_at_least(request.membership.role, Role.ADMIN):  # type: ignore[attr-defined]
             return HttpResponse(status=403)
         form = WallForm(request.POST)
-        if form.is_valid() and _save_wall(form, wall):
+        if form.is_valid() and _save_wall(form, _org(request)):
             messages.success(request, _("Wall saved."))
             return redirect("testimonials:wall", org_slug=org_slug)
         status = 400
@@ -170,17 +171,17 @@ def wall_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
         "wall": wall,
         "form": form,
         "surveys": surveys,
-        **_snippets(request, wall.public_key),
+        **(_snippets(request, wall.public_key) if wall.pk is not None else {}),
     }
     return _render(request, "testimonials/wall_settings.html", context, status=status)
 
 
-def _save_wall(form: WallForm, wall: Any) -> bool:
+def _save_wall(form: WallForm, organization: Organization) -> bool:
     data = form.cleaned_data
     origins = [line for line in data["allowed_origins"].split() if line]
     try:
-        services.wall_update(
-            wall=wall,
+        services.wall_save(
+            organization=organization,
             heading=data["heading"],
             accent_color=data["accent_color"],
             allowed_origins=origins,

@@ -6,13 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from responses.models import Note, Respondent, Response
 from surveys.models import Survey
-from surveys.services import survey_create
+from surveys.services import survey_create, variant_create
 from tenants.context import tenant_context
 from tenants.models import Organization
 
@@ -234,6 +236,7 @@ def test_it_lists_newest_first_and_shows_every_field(
     assert set(rows[0]) == {
         "id",
         "survey",
+        "variant",
         "respondent",
         "score",
         "category",
@@ -247,6 +250,40 @@ def test_it_lists_newest_first_and_shows_every_field(
         "created_at",
         "updated_at",
     }
+
+
+def test_it_names_the_variant_an_answer_saw_and_null_without_one(
+    read_only_key: str, survey: Survey
+) -> None:
+    with tenant_context(survey.organization):
+        variant_create(survey=survey, name="Original")
+        short = variant_create(survey=survey, name="Short, friendly")
+    plain = answer(survey, 9, when=timezone.now() - timedelta(days=1))
+    tested = answer(survey, 4, variant=short)
+    rows = api(read_only_key).get(URL).json()["results"]
+    assert [(row["id"], row["variant"]) for row in rows] == [
+        (tested.pk, "Short, friendly"),
+        (plain.pk, None),
+    ]
+    assert api(read_only_key).get(f"{URL}/{tested.pk}").json()["variant"] == "Short, friendly"
+    assert api(read_only_key).get(f"{URL}/{plain.pk}").json()["variant"] is None
+
+
+def _list_queries(key: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert api(key).get(URL).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_listing_variants_takes_no_query_per_row(read_only_key: str, survey: Survey) -> None:
+    with tenant_context(survey.organization):
+        variants = [variant_create(survey=survey, name=f"V{i}") for i in range(3)]
+    answer(survey, 5, variant=variants[0])
+    _list_queries(read_only_key)  # a first use also records when the key was used
+    few = _list_queries(read_only_key)
+    for i in range(6):
+        answer(survey, i, variant=variants[i % 3])
+    assert _list_queries(read_only_key) == few
 
 
 def test_another_organizations_key_lists_none_of_ours(

@@ -26,8 +26,8 @@ from followups.export import (
     quoted,
 )
 from responses.models import Note, Respondent, Response
-from surveys.models import Survey
-from surveys.services import survey_create
+from surveys.models import Survey, SurveyVariant
+from surveys.services import survey_create, variant_create
 from tenants.context import tenant_context
 from tenants.models import Organization
 from tests.test_followups import MARCH, at, make_response
@@ -100,6 +100,7 @@ def test_it_writes_every_column(owner_client: Client, answered: Response) -> Non
         "id": str(answered.pk),
         "created_at": "2026-03-10T13:00:00+01:00",
         "survey": "Product NPS",
+        "variant": "",
         "score": "3",
         "category": "detractor",
         "comment": 'Qualité en baisse,\n"vraiment"',
@@ -118,6 +119,21 @@ def test_it_writes_every_column(owner_client: Client, answered: Response) -> Non
             "admin@example.com at 2026-03-10 13:45: Refund sent"
         ),
     }
+
+
+def test_it_names_the_variant_each_answer_saw(
+    owner_client: Client, org: Organization, survey: Survey
+) -> None:
+    with tenant_context(org):
+        variant_create(survey=survey, name="Original")
+        short = variant_create(survey=survey, name="Short, friendly")
+        plain = make_response(survey, 7, at(11))
+        tested = make_response(survey, 9, at(12), variant=short)
+    rows = read(owner_client.get(export_url()))
+    assert [(row["id"], row["variant"]) for row in rows] == [
+        (str(tested.pk), "Short, friendly"),
+        (str(plain.pk), ""),
+    ]
 
 
 def test_it_lets_a_viewer_export(member_client: Client, answered: Response) -> None:
@@ -230,9 +246,16 @@ def test_it_escapes_formulas_in_every_text_column(
 
 def _many(org: Organization, survey: Survey, owner: Any, count: int, start: int = 0) -> None:
     with tenant_context(org):
+        variants = list(SurveyVariant.objects.filter(survey=survey)) or [None]
         for i in range(start, start + count):
             ann = Respondent.objects.create(organization=org, external_id=f"u{i}")
-            response = make_response(survey, i % 11, at(5) + timedelta(minutes=i), respondent=ann)
+            response = make_response(
+                survey,
+                i % 11,
+                at(5) + timedelta(minutes=i),
+                respondent=ann,
+                variant=variants[i % len(variants)],
+            )
             Note.objects.create(organization=org, response=response, author=owner, body="n")
 
 
@@ -248,6 +271,9 @@ def test_it_runs_the_same_number_of_queries_for_few_or_many_rows(
     # The session's first page of the organization also stores it (tenants.middleware):
     # open one first, so both exports below count only their own statements.
     assert owner_client.get(f"/o/{org.slug}/").status_code == 200
+    with tenant_context(org):  # answers that saw a variant cost no query of their own
+        for name in ("A", "B"):
+            variant_create(survey=survey, name=name)
     _many(org, survey, owner, 3)
     few, count = _queries(owner_client)
     assert count == 3
@@ -314,6 +340,12 @@ def _awkward_answers(org: Organization, survey: Survey, owner: Any, admin_user: 
         datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # Paris changes its clocks
     ]
     traits: list[Any] = [{"é": "ü", "b": [1, 2.5], "a": None, "z": "x,y"}, {}, [], "=a"]
+    # Variant names are text the admins wrote: quoted and escaped like the others.
+    variants: list[SurveyVariant | None] = [
+        SurveyVariant.objects.create(organization=org, survey=survey, name=name)
+        for name in ('=Short, "odd"\nline', "Plain", "-1", "Ünïcødé ✓")
+    ]
+    variants.append(None)
     for i, value in enumerate(AWKWARD):
         person = Respondent.objects.create(
             organization=org,
@@ -332,6 +364,7 @@ def _awkward_answers(org: Organization, survey: Survey, owner: Any, admin_user: 
             language=value[:8],
             assignee=admin_user if i % 2 else None,
             tags=[value, "b"] if i % 3 else [],
+            variant=variants[i % len(variants)],
         )
         if i % 4 == 0:
             for author in (owner, None):

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from responses.models import Respondent, Response
@@ -454,20 +456,24 @@ def test_admins_choose_the_surveys_that_ask_and_set_up_the_wall(
     owner_client: Client, member_client: Client, survey: Survey, org: Organization
 ) -> None:
     wall_url = f"/o/{org.slug}/testimonials/wall/"
-    page = member_client.get(wall_url).content.decode()
-    assert "data-wall=&quot;tw_" in page and "/testimonials.js" in page and "&lt;iframe" in page
+    unsaved = member_client.get(wall_url).content.decode()
+    assert "not set up yet" in unsaved and "data-wall" not in unsaved
     assert member_client.post(wall_url, {"accent_color": "#000000"}).status_code == 403
     ask = f"/o/{org.slug}/testimonials/surveys/{survey.pk}/ask/"
     assert member_client.post(ask, {"ask": "1"}).status_code == 403
     assert owner_client.post(ask, {"ask": "1"}).status_code == 302
     with tenant_context(org):
         assert services.selectors.consent_asked(survey=survey)
-        # New walls start with the origins the surveys already allow.
-        assert Wall.objects.get().allowed_origins == [ORIGIN]
+        assert not Wall.objects.exists()
+    # A new wall's form starts with the origins the surveys already allow.
+    assert ORIGIN in owner_client.get(wall_url).content.decode()
     saved = owner_client.post(
         wall_url, {"heading": "Hi", "accent_color": "#112233", "allowed_origins": SITE}
     )
     assert saved.status_code == 302
+    page = member_client.get(wall_url).content.decode()
+    assert "data-wall=&quot;tw_" in page and "/testimonials.js" in page and "&lt;iframe" in page
+    assert "not set up yet" not in page
     bad = owner_client.post(wall_url, {"accent_color": "red", "allowed_origins": "ftp://x"})
     assert bad.status_code == 400
     with tenant_context(org):
@@ -475,6 +481,34 @@ def test_admins_choose_the_surveys_that_ask_and_set_up_the_wall(
     owner_client.post(ask, {"ask": "0"})
     with tenant_context(org):
         assert not services.selectors.consent_asked(survey=survey)
+
+
+def test_a_viewer_opening_the_wall_settings_writes_nothing(
+    member_client: Client, survey: Survey, org: Organization
+) -> None:
+    # The session's first page of the organization also stores it (tenants.middleware):
+    # open one first, so only the wall page's own statements are counted.
+    assert member_client.get(f"/o/{org.slug}/").status_code == 200
+    with CaptureQueriesContext(connection) as context:
+        page = member_client.get(f"/o/{org.slug}/testimonials/wall/")
+    assert page.status_code == 200 and ORIGIN in page.content.decode()
+    writes = [
+        query["sql"]
+        for query in context.captured_queries
+        if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    with tenant_context(org):
+        assert not Wall.objects.exists()
+
+
+def test_the_first_failed_save_of_the_wall_creates_nothing(
+    owner_client: Client, org: Organization
+) -> None:
+    bad = {"accent_color": "#112233", "allowed_origins": "ftp://x"}
+    assert owner_client.post(f"/o/{org.slug}/testimonials/wall/", bad).status_code == 400
+    with tenant_context(org):
+        assert not Wall.objects.exists()
 
 
 def test_an_outsider_gets_404_on_every_testimonial_page(

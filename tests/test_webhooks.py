@@ -23,7 +23,7 @@ from outreach.services import suppression_add
 from responses.models import Channel, Respondent, Response
 from responses.services import Identity, answer_record, comment_record, respondent_identify
 from surveys.models import Survey
-from surveys.services import survey_create
+from surveys.services import survey_create, variant_create
 from tenants.context import tenant_context
 from tenants.models import Organization
 
@@ -91,6 +91,7 @@ def test_a_new_answer_reaches_the_endpoint_signed_and_verifiable(
     assert data["respondent"]["external_id"] == "u-42"
     assert data["respondent"]["email"] == "ann@example.com"
     assert data["channel"] == Channel.WIDGET
+    assert data["variant"] is None  # the survey runs no A/B test
     assert received.path == "/hooks/nps"
     assert received.headers["Content-Type"] == "application/json"
     assert received.headers["webhook-signature"].startswith("v1,")
@@ -137,6 +138,29 @@ def test_changes_and_deletes_are_events_too(
     assert payloads[1]["data"]["comment"] == "Great"
     assert payloads[2]["data"]["id"] == response.pk
     assert len({item.headers["webhook-id"] for item in receiver.received}) == 3
+
+
+def test_every_event_of_an_answer_names_the_variant_it_saw(
+    org: Organization, survey: Survey, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    webhook = subscribe(org, receiver.url)
+    with tenant_context(org):
+        variant_create(survey=survey, name="Original")
+        short = variant_create(survey=survey, name="Short, friendly")
+    response = answer(survey, django_capture_on_commit_callbacks, score=9, variant=short)
+    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
+        comment_record(
+            survey=survey, respondent=response.respondent, client_id="c1", comment="Great"
+        )
+    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
+        Response.objects.get(pk=response.pk).delete()
+
+    payloads = [item.verify(webhook.signing_secret) for item in receiver.received]
+    assert [(p["type"], p["data"]["variant"]) for p in payloads] == [
+        ("response.created", "Short, friendly"),
+        ("response.updated", "Short, friendly"),
+        ("response.deleted", "Short, friendly"),
+    ]
 
 
 def test_a_rolled_back_answer_sends_nothing(
