@@ -19,7 +19,7 @@ def response_data(response: Response) -> dict[str, Any]:
         "id": response.pk,
         "survey": {"id": survey.pk, "public_key": survey.public_key, "name": survey.name},
         # The A/B wording the respondent saw, by the name the back office shows.
-        "variant": response.variant.name if response.variant_id is not None else None,
+        "variant": response.variant.name if response.variant is not None else None,
         "score": response.score,
         "category": category(response.score),
         "comment": response.comment,

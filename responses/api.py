@@ -226,7 +226,7 @@ class ResponseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_variant(self, response: Response) -> str | None:
         """The A/B wording the respondent saw, by the name the back office shows."""
-        return response.variant.name if response.variant_id is not None else None
+        return response.variant.name if response.variant is not None else None
 
 
 class ResponseDetailSerializer(ResponseSerializer):
