@@ -15,6 +15,7 @@ other path under /w/ included, goes the whole way as before.
 """
 
 from collections.abc import Callable
+from typing import cast
 
 from django.core.handlers.exception import convert_exception_to_response
 from django.db import connections
@@ -69,9 +70,9 @@ def _call_view(request: HttpRequest) -> HttpResponse:
 def _chain(view: GetResponse) -> GetResponse:
     """The layers around the view as Django builds them: an exception turns
     into its response where it is raised, and each layer then sees that."""
-    handler: GetResponse = convert_exception_to_response(view)
+    handler = cast(GetResponse, convert_exception_to_response(view))
     for layer in reversed(LAYERS):
-        handler = convert_exception_to_response(layer(handler))
+        handler = cast(GetResponse, convert_exception_to_response(layer(handler)))
     return handler
 
 

@@ -63,7 +63,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _health_check_due(self) -> bool:
         return (
             self.connection is not None
-            and self.health_check_enabled
+            and self.health_check_enabled  # type: ignore[attr-defined]  # not in the stubs
             and not self.health_check_done
             and not self.pool
         )
