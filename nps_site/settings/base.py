@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nps_site.security.ContentSecurityPolicyMiddleware",
+    # The widget's endpoints skip the layers below that do nothing for them.
+    "responses.middleware.WidgetEndpointMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.language.InterfaceLocaleMiddleware",
