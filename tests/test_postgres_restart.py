@@ -114,9 +114,12 @@ print(session.session_key, api_key_create(organization=org, name="k")[1], survey
 
 
 @pytest.fixture
-def app(cluster: Cluster) -> Iterator[tuple[Server, list[str]]]:
+def app(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[Server, list[str]]]:
     # No Redis: the test is about Postgres alone. Plain HTTP on loopback: no redirect.
-    env = production_env(database_url=cluster.url, SECURE_SSL_REDIRECT="0")
+    # Static files of its own: other test processes' servers read the shared ones.
+    env = production_env(
+        database_url=cluster.url, SECURE_SSL_REDIRECT="0", STATIC_ROOT=str(tmp_path / "static")
+    )
     manage(env, "migrate", "--noinput")
     collect_static(env)
     session_key, key, survey_key = manage(env, "shell", "-c", SETUP).split()[-3:]
