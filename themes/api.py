@@ -77,6 +77,24 @@ class ThemesSerializer(serializers.Serializer[Any]):
     themes = ThemeSerializer(many=True)
 
 
+EXAMPLE_THEME: dict[str, Any] = {
+    "key": "support",
+    "label": "support",
+    "computed_label": "support",
+    "count": 70,
+    "share": 0.175,
+    "detractors": 48,
+    "passives": 10,
+    "promoters": 12,
+    "detractor_rate": 0.4,
+    "promoter_rate": 0.0667,
+    "lift": 6.0,
+    "nps": -51.4,
+    "related": ["ticket", "answer"],
+    "merged_keys": ["support"],
+    "responses_url": "https://nps.example.com/o/acme/responses/?range=30&theme=support",
+}
+
 EXAMPLE = {
     "period": {"range": "30", "from": "2026-03-01", "to": "2026-03-30", "time_zone": "UTC"},
     "survey": None,
@@ -87,25 +105,7 @@ EXAMPLE = {
     "passive_comments": 100,
     "promoter_comments": 180,
     "unthemed_count": 60,
-    "themes": [
-        {
-            "key": "support",
-            "label": "support",
-            "computed_label": "support",
-            "count": 70,
-            "share": 0.175,
-            "detractors": 48,
-            "passives": 10,
-            "promoters": 12,
-            "detractor_rate": 0.4,
-            "promoter_rate": 0.0667,
-            "lift": 6.0,
-            "nps": -51.4,
-            "related": ["ticket", "answer"],
-            "merged_keys": ["support"],
-            "responses_url": "https://nps.example.com/o/acme/responses/?range=30&theme=support",
-        }
-    ],
+    "themes": [EXAMPLE_THEME],
 }
 
 
@@ -255,7 +255,7 @@ class TaggedSerializer(serializers.Serializer[Any]):
     )
 
 
-THEME_EXAMPLE = OpenApiExample("The theme", value=EXAMPLE["themes"][0], response_only=True)
+THEME_EXAMPLE = OpenApiExample("The theme", value=EXAMPLE_THEME, response_only=True)
 
 
 class ThemeRename(APIView):
