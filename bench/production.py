@@ -67,7 +67,8 @@ def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
 
 def collect_static(env: dict[str, str], *, if_missing: bool = False) -> None:
     """What the image does at build time; `if_missing` keeps an earlier collection."""
-    if if_missing and (ROOT / "staticfiles" / "staticfiles.json").exists():
+    target = Path(env.get("STATIC_ROOT") or ROOT / "staticfiles")
+    if if_missing and (target / "staticfiles.json").exists():
         return
     manage(env, "collectstatic", "--noinput")
 

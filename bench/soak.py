@@ -361,6 +361,9 @@ def run(options: Options) -> dict[str, Any]:
         redis_url=options.redis_url,
         WIDGET_TRUSTED_PROXIES="1",
         CACHE_KEY_PREFIX=f"nps-soak-{run_id}",
+        # Collected once and kept: another server's collectstatic must not
+        # rewrite the files this one reads.
+        STATIC_ROOT=str(ROOT / ".run" / "soak-static"),
     )
     if options.migrate:
         manage(env, "migrate", "--noinput")

@@ -32,7 +32,7 @@ from tenants.urls import account_urlpatterns, org_urlpatterns
 from tenants.views import ThrottledLoginView
 from testimonials import api as testimonials_api
 from testimonials.urls import public_urlpatterns as testimonials_public_urlpatterns
-from themes.api import ThemesView
+from themes.api import ThemeMerge, ThemeRename, ThemesView, ThemeTag, ThemeUnmerge
 
 from .health import healthz
 from .security import csp
@@ -64,6 +64,11 @@ api_v1 = [
     path("metrics/drivers", MetricsDriversView.as_view(), name="api_metrics_drivers"),
     path("metrics/variants", MetricsVariantsView.as_view(), name="api_metrics_variants"),
     path("themes", ThemesView.as_view(), name="api_themes"),
+    # A theme's key is its phrase's stems, spaces included ("facil utilis").
+    path("themes/<str:theme>/rename", ThemeRename.as_view(), name="api_theme_rename"),
+    path("themes/<str:theme>/merge", ThemeMerge.as_view(), name="api_theme_merge"),
+    path("themes/<str:theme>/unmerge", ThemeUnmerge.as_view(), name="api_theme_unmerge"),
+    path("themes/<str:theme>/tag", ThemeTag.as_view(), name="api_theme_tag"),
     path("unsubscribes", UnsubscribeList.as_view(), name="api_unsubscribes"),
     # `path`: an address may have a slash before its @.
     path("unsubscribes/<path:email>", UnsubscribeDetail.as_view(), name="api_unsubscribe"),

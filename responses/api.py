@@ -26,13 +26,14 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
-from dashboards.filters import FilterError, parse_filters
+from dashboards.filters import FilterError, Filters, parse_filters
 from followups import selectors as followup_selectors
 from followups import services as followup_services
 from surveys.models import Survey
 from tenants.api import TenantViewSetMixin
 from tenants.context import current_organization
 from tenants.models import Membership
+from themes.selectors import theme_filter
 
 from . import selectors, services
 from .models import FollowUpStatus, Note, Respondent, Response
@@ -541,6 +542,14 @@ FILTER_PARAMETERS = [
         description="updated_at ≥ this: what changed since your last sync.",
     ),
     OpenApiParameter("respondent", int, required=False),
+    OpenApiParameter(
+        "theme",
+        str,
+        required=False,
+        description="A theme's key (as GET /api/v1/themes answers it) in the survey and "
+        "period given (90 days without range, from, to): that theme's responses only. "
+        "A key the period's computed themes do not have answers 422.",
+    ),
 ]
 DATED = ("range", "from", "to")
 
@@ -587,13 +596,32 @@ def responses_query(params: QueryDict) -> QuerySet[Response]:
         respondent_id=_respondent_param(params, errors),
         dated=any(params.get(name) for name in DATED),
     )
+    of_theme = None
     try:
         filters = parse_filters(_filter_params(params), tz=current_organization().time_zone)
     except FilterError as error:
         errors.update(error.errors)
+    else:
+        of_theme = _theme_param(params, filters, errors)
     if errors:
         raise exceptions.ValidationError(errors)
-    return followup_selectors.responses_for_api(filters=filters, window=window)
+    rows = followup_selectors.responses_for_api(filters=filters, window=window)
+    return rows if of_theme is None else rows.filter(pk__in=of_theme)
+
+
+def _theme_param(
+    params: QueryDict, filters: Filters, errors: dict[str, list[str]]
+) -> QuerySet[Response] | None:
+    """`theme=<key>`, as the back office's responses list reads it: a theme of the
+    filters' survey and period (their default 90 days when no period is given)."""
+    key = params.get("theme", "")
+    if not key:
+        return None
+    found = theme_filter(filters=filters, key=key)
+    if found is None:
+        errors["theme"] = ["No such theme was found in this survey and period."]
+        return None
+    return found[1]
 
 
 class ResponseList(TenantViewSetMixin, generics.GenericAPIView):  # type: ignore[type-arg]

@@ -50,7 +50,13 @@ def widget_endpoint(handler: Handler) -> Callable[[HttpRequest, str], HttpRespon
             response = error.as_response()
         return _cors(response, origin)
 
+    view.widget_endpoint = True  # type: ignore[attr-defined]
     return view
+
+
+def is_widget_endpoint(view: Callable[..., HttpResponse]) -> bool:
+    """Whether `view` was made by `widget_endpoint` (responses.middleware)."""
+    return getattr(view, "widget_endpoint", False) is True
 
 
 def _admit(request: HttpRequest, public_key: str) -> tuple[Survey, str]:

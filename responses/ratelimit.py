@@ -4,6 +4,7 @@ Public endpoints take anonymous traffic: a counter per client IP and per survey
 caps what one abusive page or script can write.
 """
 
+import hashlib
 import logging
 import time
 import weakref
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def _hit(keys: list[str], *, timeouts: list[int]) -> list[int]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_keys = [backend.make_and_validate_key(key) for key in keys]
-        return [int(count) for count in _redis_counter(backend)(keys=full_keys, args=timeouts)]
+        return [int(count) for count in _count_on_redis(backend, full_keys, timeouts)]
     return [_hit_elsewhere(key, timeout) for key, timeout in zip(keys, timeouts, strict=True)]
 
 
@@ -82,20 +84,45 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
+_COUNT_SHA = hashlib.sha1(_COUNT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
 
 
-def _redis_counter(backend: RedisCache) -> Any:
-    """The counting script on the cache's Redis, registered once per cache
-    object (the cache makes a new client per call, a measurable part of each
-    widget request); redis-py sends it by its hash, loading it when missing."""
-    script = _SCRIPTS.get(backend._cache)
-    if script is None:
-        client = backend._cache.get_client(write=True)
-        script = _SCRIPTS[backend._cache] = client.register_script(_COUNT)
-    return script
+def _count_on_redis(backend: RedisCache, keys: list[str], timeouts: list[int]) -> Any:
+    """The script by its hash (sent whole the first time a server lacks it),
+    on a connection of the cache's pool.
+
+    Straight to the connection, with its retry policy on connection errors as
+    the client applies it: the client's layers around each command
+    (observability, maintenance notices, bookkeeping) were about a fifth of the
+    counting's CPU in the web process (45 → 36 µs), on every widget request.
+    """
+    pool = _pool(backend)
+    connection = pool.get_connection()
+
+    def exchange() -> Any:
+        try:
+            connection.send_command("EVALSHA", _COUNT_SHA, len(keys), *keys, *timeouts)
+            return connection.read_response()
+        except NoScriptError:
+            connection.send_command("EVAL", _COUNT, len(keys), *keys, *timeouts)
+            return connection.read_response()
+
+    try:
+        return connection.retry.call_with_retry(exchange, lambda _error: connection.disconnect())
+    finally:
+        pool.release(connection)
 
 
-_SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+def _pool(backend: RedisCache) -> Any:
+    """The connection pool of the cache's Redis (the one its writes use),
+    looked up once per cache object."""
+    pool = _POOLS.get(backend._cache)
+    if pool is None:
+        pool = _POOLS[backend._cache] = backend._cache.get_client(write=True).connection_pool
+    return pool
+
+
+_POOLS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _hit_elsewhere(key: str, timeout: int) -> int:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model, Prefetch, QuerySet
 
 from surveys.models import Survey, SurveyVariant
@@ -113,16 +113,18 @@ def instance_from_row(model: type[M], row: Sequence[Any]) -> tuple[M, Sequence[A
     columns (in field order), and the rest of the row."""
     fields = model._meta.concrete_fields
     values = db_values_converted(fields, row[: len(fields)])
-    instance = model.from_db(connection.alias, [f.attname for f in fields], values)
+    instance = model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], values)
     return instance, row[len(fields) :]
 
 
 def db_values_converted(fields: "Sequence[Field[Any, Any]]", values: Sequence[Any]) -> list[Any]:
     """Database values as the ORM would hand them over (JSON decoded, times aware)."""
+    # The thread's connection itself, not the proxy: one lookup, not one per value.
+    db = connections[DEFAULT_DB_ALIAS]
     converted = []
     for field, value in zip(fields, values, strict=True):
         for converter in _converters(field):
-            value = converter(value, field.cached_col, connection)
+            value = converter(value, field.cached_col, db)
         converted.append(value)
     return converted
 

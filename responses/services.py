@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -194,7 +194,10 @@ def widget_answer_first_send(
     recurring requests, or the database is not PostgreSQL. `answer_record`
     then does the work, with the same result.
     """
-    if connection.vendor != "postgresql" or survey.recur_days:
+    # The thread's connection itself: every attribute read through the
+    # `connection` proxy is a context-local lookup, a dozen per call here.
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or survey.recur_days:
         return None
     now = timezone.now()
     draft = Response(
@@ -210,12 +213,12 @@ def widget_answer_first_send(
         created_at=now,
         updated_at=now,
     )
-    fields = [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
     params: dict[str, Any] = {
-        str(f.column): f.get_db_prep_save(getattr(draft, f.attname), connection) for f in fields
+        str(f.column): f.get_db_prep_save(getattr(draft, f.attname), db)
+        for f in _first_send_fields()
     }
     params["kind"] = PromptEvent.Kind.ANSWER
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         execute_prepared(cursor, name="nps_widget_first_send", sql=_first_send_sql(), params=params)
         row = cursor.fetchone()
     if row is None:
@@ -240,9 +243,16 @@ def _tell_listeners(response: Response) -> None:
 
 
 @functools.cache
+def _first_send_fields() -> list[Any]:
+    """The answer's columns the statement writes from parameters (the id is
+    generated, the properties are the person's traits)."""
+    return [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
+
+
+@functools.cache
 def _first_send_sql() -> str:
     people, answers, events = (m._meta.db_table for m in (Respondent, Response, PromptEvent))
-    written = [f for f in Response._meta.concrete_fields if f.attname not in ("id", "properties")]
+    written = _first_send_fields()
     columns = ", ".join(str(f.column) for f in written)
     # Typed, so the statement can be prepared: a bare parameter in a SELECT list has no type.
     placeholders = ", ".join(

@@ -18,10 +18,13 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db.models import F
+from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from dashboards.filters import parse_filters
 from integrations.models import Delivery, Webhook
 from outreach.models import Suppression, SurveyRequest
 from responses.models import Channel, Note, Respondent, Response
@@ -31,6 +34,7 @@ from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Organization, TenantModel
 from testimonials.models import Testimonial as Quote
+from themes.models import ThemeMention, ThemeSnapshot
 
 from .test_isolation import fill, iter_patterns
 from .test_isolation import org_objects as org_objects  # a fixture
@@ -79,6 +83,9 @@ HOSTILE_VALUES = {
     # Ours: a write may name them, and must then be refused or stay in its own org.
     "respondent": {"external_id": "u1", "email": "ann@example.com"},
     "assignee": "owner@example.com",
+    "label": "taken over",
+    "tag": "taken",
+    "into": "slow",
 }
 # Query parameters of the schema that name an object, and which of ours they get.
 QUERY_NAMING_OURS = {
@@ -213,6 +220,39 @@ def nonzero_counts(document: Any) -> list[str]:
 # --- Our organization's rows ----------------------------------------------------------
 
 
+def computed_themes(org: Organization, themes: dict[str, int]) -> None:
+    """Themes already computed for the API's default scope (90 days, every
+    survey), each theme key mentioned by one response: theme routes reach a
+    real theme without running the computation."""
+    with tenant_context(org):
+        filters = parse_filters(QueryDict(), tz=org.time_zone)
+        snapshot = ThemeSnapshot.objects.create(
+            organization=org,
+            first=filters.local_start,
+            last=filters.local_last,
+            computed_at=timezone.now(),
+            comment_count=len(themes),
+            themes=[
+                {
+                    "key": key,
+                    "label": key,
+                    "aliases": [],
+                    "related": [],
+                    "count": 1,
+                    "detractors": 1,
+                    "passives": 0,
+                    "promoters": 0,
+                    "sample_ids": [response_id],
+                }
+                for key, response_id in themes.items()
+            ],
+        )
+        for key, response_id in themes.items():
+            ThemeMention.objects.create(
+                organization=org, snapshot=snapshot, key=key, response_id=response_id
+            )
+
+
 @pytest.fixture
 def our_objects(org: Organization, survey: Survey, org_objects: dict[str, Any]) -> dict[str, Any]:
     with tenant_context(org):
@@ -232,6 +272,7 @@ def our_objects(org: Organization, survey: Survey, org_objects: dict[str, Any]) 
         Suppression.objects.create(
             organization=org, email="ann.unsubscribed@example.com", reason="unsubscribed"
         )
+    computed_themes(org, {"slow": org_objects["response_id"]})
     return {
         **org_objects,
         "survey": survey.public_key,
@@ -239,6 +280,7 @@ def our_objects(org: Organization, survey: Survey, org_objects: dict[str, Any]) 
         "email": "ann@example.com",
         "external_id": "u1",
         "phone_number": "+15551234567",
+        "theme": "slow",
     }
 
 
@@ -294,6 +336,8 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
             name="Theo",
             consent_text="…",
         )
+    # Keys are phrases, not ids: theirs may name one of ours ("slow").
+    computed_themes(other_org, {"price": response.pk, "slow": response.pk})
     return {
         "survey": theirs.public_key,
         "survey_id": theirs.pk,
@@ -308,6 +352,7 @@ def their_objects(other_org: Organization, outsider: Any) -> dict[str, Any]:
         "external_id": "t1",
         "phone_number": "+15557654321",
         "variant_id": variant.pk,
+        "theme": "price",
     }
 
 

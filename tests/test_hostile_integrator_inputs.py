@@ -25,8 +25,11 @@ from responses.models import Note, Respondent, Response
 from surveys.models import Survey
 from tenants.context import tenant_context
 from tenants.models import Organization
+from themes.models import ThemeDecision
 
-MODELS = (Response, Respondent, Note, Survey, Webhook, Suppression, SurveyRequest)
+from .test_api_isolation import computed_themes
+
+MODELS = (Response, Respondent, Note, Survey, Webhook, Suppression, SurveyRequest, ThemeDecision)
 
 XSS = [
     "<script>window.__xss=1</script>",
@@ -54,18 +57,21 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def answered(survey: Survey) -> Response:
-    """One answer of org, the target of PATCH, notes and Delighted's PUT."""
+    """One answer of org, the target of PATCH, notes and Delighted's PUT, and
+    of two computed themes (the theme changes)."""
     with tenant_context(survey.organization):
         respondent = Respondent.objects.create(
             organization=survey.organization, email="ada@example.com", name="Ada"
         )
-        return Response.objects.create(
+        response = Response.objects.create(
             organization=survey.organization,
             survey=survey,
             respondent=respondent,
             score=8,
             comment="Fine.",
         )
+    computed_themes(survey.organization, {"fine": response.pk, "good": response.pk})
+    return response
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -143,6 +149,14 @@ API: list[Endpoint] = [
         lambda s, r: "/api/v1/webhooks",
         lambda s: {"url": "http://127.0.0.1:9/nps", "events": ["response.created"]},
     ),
+    (
+        "theme_rename",
+        "post",
+        lambda s, r: "/api/v1/themes/fine/rename",
+        lambda s: {"label": "Fine"},
+    ),
+    ("theme_merge", "post", lambda s, r: "/api/v1/themes/fine/merge", lambda s: {"into": "good"}),
+    ("theme_tag", "post", lambda s, r: "/api/v1/themes/fine/tag", lambda s: {"tag": "fine"}),
 ]
 
 DELIGHTED: list[Endpoint] = [
@@ -395,13 +409,17 @@ def test_forged_or_malformed_credentials_get_401(
     assert counts() == before
 
 
+# Writes by POST that name one of our objects in their path.
+OBJECT_WRITES = ("notes", "theme_rename", "theme_merge", "theme_tag")
+
+
 @pytest.mark.parametrize(
     ("kind", "name", "method", "path", "valid"),
-    [e for e in ENDPOINTS if e[2] in ("patch", "put") or e[1] == "notes"],
+    [e for e in ENDPOINTS if e[2] in ("patch", "put") or e[1] in OBJECT_WRITES],
     ids=[
         i
         for i, e in zip(IDS, ENDPOINTS, strict=True)
-        if e[2] in ("patch", "put") or e[1] == "notes"
+        if e[2] in ("patch", "put") or e[1] in OBJECT_WRITES
     ],
 )
 def test_another_organizations_key_cannot_write_to_our_objects(
@@ -474,6 +492,19 @@ def test_hostile_text_is_stored_verbatim_through_the_api(
         assert stored.respondent.traits[text] == text
         assert Note.objects.get(response=stored).body == text
     assert response.json()["comment"] == text
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_hostile_text_is_kept_verbatim_as_a_themes_name(
+    text: str, api_key: str, answered: Response, org: Organization
+) -> None:
+    renamed = send(
+        bearer(api_key), "post", "/api/v1/themes/fine/rename", {"label": text}, "application/json"
+    )
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["label"] == text
+    with tenant_context(org):
+        assert ThemeDecision.objects.get().label == text
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
@@ -634,6 +665,8 @@ NUL_IN_URLS = [
     ("delete", "/delighted/v1/people/email:a%00b@example.com.json", None),
     ("delete", "/delighted/v1/people/a%00b@example.com/survey_requests/pending.json", None),
     ("patch", "/api/v1/surveys/pk%00x", {"name": "x"}),
+    ("post", "/api/v1/themes/fi%00ne/rename", {"label": "x"}),
+    ("post", "/api/v1/themes/fine/tag?survey=%00", {"tag": "x"}),
 ]
 
 
@@ -650,6 +683,7 @@ NUL_IN_READS = [
     "/api/v1/responses?q=%00",
     "/api/v1/responses?trait=pl%00an:pro",
     "/api/v1/responses?survey=%00",
+    "/api/v1/responses?theme=%00",
     "/api/v1/respondents?email=a%00b",
     "/api/v1/survey_requests?email=a%00",
     "/api/v1/unsubscribes?email=a%00",

@@ -104,25 +104,42 @@ session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
-print(session.session_key, api_key_create(organization=org, name="k")[1])
+from surveys.services import survey_create
+from tenants.context import tenant_context
+with tenant_context(org):
+    survey = survey_create(organization=org, kind="customer", name="NPS", product_name="App",
+                           allowed_origins=["https://app.example.com"])
+print(session.session_key, api_key_create(organization=org, name="k")[1], survey.public_key)
 """
 
 
 @pytest.fixture
-def app(cluster: Cluster) -> Iterator[tuple[Server, list[str]]]:
+def app(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[Server, list[str]]]:
     # No Redis: the test is about Postgres alone. Plain HTTP on loopback: no redirect.
-    env = production_env(database_url=cluster.url, SECURE_SSL_REDIRECT="0")
+    # Static files of its own: other test processes' servers read the shared ones.
+    env = production_env(
+        database_url=cluster.url, SECURE_SSL_REDIRECT="0", STATIC_ROOT=str(tmp_path / "static")
+    )
     manage(env, "migrate", "--noinput")
     collect_static(env)
-    session_key, key = manage(env, "shell", "-c", SETUP).split()[-2:]
+    session_key, key, survey_key = manage(env, "shell", "-c", SETUP).split()[-3:]
     with gunicorn(env) as server:
-        yield server, [session_key, key]
+        yield server, [session_key, key, survey_key]
 
 
 def timed_get(url: str, session: Any = requests, **kwargs: Any) -> tuple[requests.Response, float]:
     started = time.monotonic()
     answer = session.get(url, timeout=15, **kwargs)
     return answer, time.monotonic() - started
+
+
+def widget_config(base: str, survey_key: str) -> requests.Response:
+    return requests.post(
+        f"{base}/w/{survey_key}/config",
+        data='{"anonymous_id": "outage-visitor-0001"}',
+        headers={"Content-Type": "text/plain", "Origin": "https://app.example.com"},
+        timeout=15,
+    )
 
 
 def logged_in(session_key: str) -> requests.Session:
@@ -135,12 +152,15 @@ def logged_in(session_key: str) -> requests.Session:
 def test_requests_answer_503_while_postgres_is_down_and_recover_without_a_restart(
     cluster: Cluster, app: tuple[Server, list[str]]
 ) -> None:
-    server, (session_key, key) = app
+    server, (session_key, key, survey_key) = app
     base = server.base
     auth = {"Authorization": f"Bearer {key}"}
     assert requests.get(base + "/api/v1/organization", headers=auth, timeout=10).status_code == 200
     owner = logged_in(session_key)
     assert owner.get(base + "/o/outage/", timeout=10).status_code == 200
+    # Both workers hold a connection the restart will close under them.
+    for _ in range(4):
+        assert widget_config(base, survey_key).status_code == 200
 
     cluster.stop()
     for url, headers in ((base + "/api/v1/organization", auth), (base + "/healthz", {})):
@@ -153,6 +173,9 @@ def test_requests_answer_503_while_postgres_is_down_and_recover_without_a_restar
     page, seconds = timed_get(base + "/o/outage/", owner)
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
     assert "try again" in page.text and seconds < 5
+    down = widget_config(base, survey_key)
+    assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+    assert down.json()["error"]["code"] == "unavailable"
 
     cluster.start()
     answer = requests.get(base + "/api/v1/organization", headers=auth, timeout=10)
@@ -160,3 +183,13 @@ def test_requests_answer_503_while_postgres_is_down_and_recover_without_a_restar
     assert requests.get(base + "/healthz", timeout=10).status_code == 200
     assert owner.get(base + "/o/outage/", timeout=10).status_code == 200
     assert server.process.poll() is None  # the same process, never restarted
+    for _ in range(4):
+        assert widget_config(base, survey_key).status_code == 200
+
+    # A restart between two requests: each worker's connection is closed under
+    # it while idle, and its health check replaces it before the request's
+    # first statement, so no request fails.
+    cluster.stop()
+    cluster.start()
+    answers = [widget_config(base, survey_key) for _ in range(6)]
+    assert [answer.status_code for answer in answers] == [200] * 6, answers[0].text[:300]

@@ -315,6 +315,15 @@ def test_an_admin_renames_a_theme_and_the_name_survives_a_recompute(
     assert ThemeDecision.objects.unscoped().count() == 0
 
 
+def test_a_refused_name_leaves_no_decision_behind(
+    ready: dict[str, int], owner_client: Client, org: Organization
+) -> None:
+    answer = post(owner_client, org, "rename", key="support", label="x" * 81)
+    assert answer.status_code == 302
+    assert ThemeDecision.objects.unscoped().count() == 0
+    assert board_of(org)["support"].label == "support"
+
+
 def test_an_admin_merges_two_themes_and_can_split_them_again(
     ready: dict[str, int], owner_client: Client, org: Organization
 ) -> None:

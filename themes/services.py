@@ -216,8 +216,11 @@ def _save_or_drop(decision: ThemeDecision) -> ThemeDecision | None:
 
 def theme_rename(*, theme: ThemeView, label: str, user: User | None) -> ThemeDecision | None:
     """Name a theme; an empty name gives it back its computed label."""
+    # Checked first: a refused name must leave no empty decision behind, which
+    # could otherwise stand for the theme in place of a merge of one of its keys.
+    cleaned = _clean_label(label)
     decision = _decision(theme.key, user)
-    decision.label = _clean_label(label)
+    decision.label = cleaned
     return _save_or_drop(decision)
 
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nps_site.security.ContentSecurityPolicyMiddleware",
+    # The widget's endpoints skip the layers below that do nothing for them.
+    "responses.middleware.WidgetEndpointMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.language.InterfaceLocaleMiddleware",
@@ -251,7 +253,9 @@ USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (the image builds it in); servers started side by side
+# by the tests each collect into a directory of their own.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
