@@ -59,6 +59,7 @@ def everything(
     browser_loads: int,
     work: Path,
     profiles: Path,
+    profile_all: bool = False,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "run": {
@@ -91,11 +92,19 @@ def everything(
     context = _prepare(data, work)
     log, access_log = work / "gunicorn.log", work / "gunicorn.access.log"
     # The Dockerfile's command: two sync workers, a 300 s timeout, an access log.
+    for stale in profiles.glob("*.txt"):  # an earlier run's
+        stale.unlink()
+    # The widget's and the back office's work is profiled right after its
+    # figure, in the same state of the data (later steps write thousands of
+    # answers today); the profiles of targets that pass are dropped at the end.
+    taken: dict[str, Any] = {}
     with gunicorn(env, workers=2, timeout=300, access_log=access_log, log=log) as server:
         _step("widget and ceilings under wrk")
         _measure(figures, "", widget_http, server.base, context, seconds)
+        taken |= _profile_now(context, scale, profiles, "widget_answer", "widget_config")
         _step("back office: rollups against raw rows")
         _measure(figures, "backoffice", backoffice, server.base, context, seconds)
+        taken |= _profile_now(context, scale, profiles, *report.BACKOFFICE)
         _step("CSV export")
         _measure(figures, "export", export, server, context, scale)
         _step("widget in Chromium")
@@ -109,7 +118,9 @@ def everything(
     _measure(figures, "widget_size", widget_size)
     results["targets"] = report.targets(figures, big_responses=data.big.responses)
     _step("profiles of the missed targets")
-    results["profiles"] = missed_profiles(results["targets"], context, scale, directory=profiles)
+    results["profiles"] = missed_profiles(
+        results["targets"], context, scale, directory=profiles, taken=taken, every=profile_all
+    )
     return results
 
 
@@ -479,11 +490,27 @@ def delighted_import(data: seed.Dataset, work: Path, scale: float) -> dict[str, 
 
 
 def missed_profiles(
-    targets: list[dict[str, Any]], context: Context, scale: float, *, directory: Path
+    targets: list[dict[str, Any]],
+    context: Context,
+    scale: float,
+    *,
+    directory: Path,
+    taken: dict[str, Any],
+    every: bool = False,
 ) -> dict[str, Any]:
-    """A profile of the workload behind each missed target (see bench/profiles.py)."""
-    wanted = {target["profile"] for target in targets if not target["passed"]}
-    workloads = [work for work in _workloads(context, scale) if work.name in wanted]
+    """A profile of the workload behind each missed target (see bench/profiles.py):
+    those `taken` during the run, the others now; the rest are dropped. `every`:
+    all of them, missed or not."""
+    wanted = {target["profile"] for target in targets if every or not target["passed"]} - {""}
+    for name in set(taken) - wanted:
+        (directory / f"{name}.txt").unlink(missing_ok=True)
+    later = [work for work in _workloads(context, scale) if work.name in wanted - set(taken)]
+    found = {name: taken[name] for name in sorted(wanted & set(taken))}
+    return found | profiles.record_each(later, directory=directory)
+
+
+def _profile_now(context: Context, scale: float, directory: Path, *names: str) -> dict[str, Any]:
+    workloads = [work for work in _workloads(context, scale) if work.name in names]
     return profiles.record_each(workloads, directory=directory)
 
 
@@ -511,7 +538,7 @@ def _workloads(context: Context, scale: float) -> list[profiles.Workload]:
             "Rollups: beat's tick after a day of answers in every organization",
             tick,
             times=1,
-            prepare=lambda: seed.day_of_answers(context.data),
+            prepare=lambda: seed.day_of_answers(context.data, tag="profiled"),
             warm=False,
         ),
         _import_workload(context, scale),

@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             browser_loads=options.browser_loads,
             work=Path(tempfile.mkdtemp(prefix="nps-bench-")),
             profiles=Path(options.output).parent / "profiles",
+            profile_all=options.profile_all,
         )
     finally:
         _close_connections()
@@ -92,6 +93,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=env("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--output", default=env("BENCH_OUTPUT", "bench/results/latest.json"))
     parser.add_argument("--docs", action="store_true", help="regenerate docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--profile-all", action="store_true", help="profile every workload, missed or not"
+    )
     return parser.parse_args(argv)
 
 
