@@ -313,9 +313,10 @@ def _profile_lines(profiles: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "Where the time goes in the missed targets: pyinstrument profiles of the same work "
-        "in the benchmark's process after the figures (Django's test client through the "
-        "whole middleware stack, no gunicorn; waiting on PostgreSQL or Redis counts in the "
-        "call that waits), the functions with the most time of their own. Full profiles: "
+        "in the benchmark's process, the widget's and the back office's right after their "
+        "figures, the others at the end (Django's test client through the whole middleware "
+        "stack, no gunicorn; waiting on PostgreSQL or Redis counts in the call that waits), "
+        "the functions with the most time of their own. Full profiles: "
         "`bench/results/profiles/`.",
         "",
     ]
