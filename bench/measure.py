@@ -320,15 +320,21 @@ def backoffice(url: str, context: Context, seconds: float) -> dict[str, Any]:
     return results
 
 
-def _raw_seconds(path: str, context: Context, repeats: int = 2) -> float:
-    """The same request in this process with the rollups switched off: every
-    number counted from raw rows. The best of `repeats`, after a warm-up."""
+def _signed_in(context: Context, path: str) -> tuple[Client, dict[str, str]]:
+    """A test client for `path`: the API key for the API, the session otherwise."""
     client = Client(HTTP_HOST="127.0.0.1")
     headers: dict[str, str] = {}
     if path.startswith("/api/"):
         headers["HTTP_AUTHORIZATION"] = f"Bearer {context.api_key}"
     else:
         client.cookies[settings.SESSION_COOKIE_NAME] = context.cookie
+    return client, headers
+
+
+def _raw_seconds(path: str, context: Context, repeats: int = 2) -> float:
+    """The same request in this process with the rollups switched off: every
+    number counted from raw rows. The best of `repeats`, after a warm-up."""
+    client, headers = _signed_in(context, path)
     times = []
     with override_settings(ROLLUPS_ENABLED=False):
         for attempt in range(repeats + 1):
@@ -552,12 +558,7 @@ def _workloads(context: Context, scale: float) -> list[profiles.Workload]:
 
 
 def _getter(context: Context, path: str) -> Any:
-    client = Client(HTTP_HOST="127.0.0.1")
-    headers: dict[str, str] = {}
-    if path.startswith("/api/"):
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {context.api_key}"
-    else:
-        client.cookies[settings.SESSION_COOKIE_NAME] = context.cookie
+    client, headers = _signed_in(context, path)
     return lambda: _ok(client.get(path, **headers))
 
 
