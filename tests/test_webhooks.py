@@ -117,17 +117,24 @@ def test_the_secret_looks_like_a_standard_webhooks_secret(org: Organization) -> 
     assert subscribe(org, "https://93.184.215.14/hook").secret != webhook.secret
 
 
+def comment_then_delete(
+    org: Organization, survey: Survey, response: Response, capture: Any
+) -> None:
+    """The answer's comment arrives, then the answer is deleted: two more events."""
+    with tenant_context(org), capture(execute=True):
+        comment_record(
+            survey=survey, respondent=response.respondent, client_id="c1", comment="Great"
+        )
+    with tenant_context(org), capture(execute=True):
+        Response.objects.get(pk=response.pk).delete()
+
+
 def test_changes_and_deletes_are_events_too(
     org: Organization, survey: Survey, receiver: Receiver, django_capture_on_commit_callbacks: Any
 ) -> None:
     webhook = subscribe(org, receiver.url)
     response = answer(survey, django_capture_on_commit_callbacks, score=9)
-    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
-        comment_record(
-            survey=survey, respondent=response.respondent, client_id="c1", comment="Great"
-        )
-    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
-        Response.objects.get(pk=response.pk).delete()
+    comment_then_delete(org, survey, response, django_capture_on_commit_callbacks)
 
     payloads = [item.verify(webhook.signing_secret) for item in receiver.received]
     assert [p["type"] for p in payloads] == [
@@ -148,12 +155,7 @@ def test_every_event_of_an_answer_names_the_variant_it_saw(
         variant_create(survey=survey, name="Original")
         short = variant_create(survey=survey, name="Short, friendly")
     response = answer(survey, django_capture_on_commit_callbacks, score=9, variant=short)
-    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
-        comment_record(
-            survey=survey, respondent=response.respondent, client_id="c1", comment="Great"
-        )
-    with tenant_context(org), django_capture_on_commit_callbacks(execute=True):
-        Response.objects.get(pk=response.pk).delete()
+    comment_then_delete(org, survey, response, django_capture_on_commit_callbacks)
 
     payloads = [item.verify(webhook.signing_secret) for item in receiver.received]
     assert [(p["type"], p["data"]["variant"]) for p in payloads] == [
